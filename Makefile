@@ -1,0 +1,72 @@
+# Vaultaire: `make run` and `make test` work on a fresh Debian 12 machine.
+#
+#   make deps    install the Debian packages that are missing (a quick no-op when all are there)
+#   make build   configure and build into build/ (binaries in build/bin/)
+#   make run     build and start `vaultaire serve` on 127.0.0.1:8080 (S3) and :8081 (admin)
+#   make test    build and run every test: unit (ctest) and end-to-end (pytest)
+#   make bench   build and run the benchmarks (results go to docs/benchmarks.md by hand)
+#   make asan    build with AddressSanitizer + UndefinedBehaviorSanitizer into build-asan/
+
+BUILD       ?= build
+BUILD_TYPE  ?= Release
+JOBS        ?= $(shell nproc)
+PYTHON      ?= /usr/bin/python3
+DATA_DIR    ?= ./data
+
+# Everything the build, the tests and the benchmarks use, as Debian 12 packages.
+DEB_PACKAGES := \
+  cmake ninja-build g++ make pkg-config ccache git \
+  libboost1.81-dev librocksdb-dev libprotobuf-dev protobuf-compiler libpqxx-dev libssl-dev \
+  liblz4-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libpugixml-dev nlohmann-json3-dev \
+  libgtest-dev libgmock-dev libbenchmark-dev \
+  python3 python3-pytest python3-pytest-xdist python3-boto3 awscli curl procps
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps build run test unit e2e bench asan clean format
+
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${db:Status-Status}' "$$p" 2>/dev/null | grep -qx installed || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/build.ninja: CMakeLists.txt
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@mkdir -p $(DATA_DIR)
+	VAULTAIRE_ROOT_ACCESS_KEY=$${VAULTAIRE_ROOT_ACCESS_KEY:-vaultaire} \
+	VAULTAIRE_ROOT_SECRET_KEY=$${VAULTAIRE_ROOT_SECRET_KEY:-vaultaire-secret} \
+	  $(BUILD)/bin/vaultaire serve --data-dir $(DATA_DIR) \
+	  --s3-listen 127.0.0.1:8080 --admin-listen 127.0.0.1:8081
+
+unit: build
+	ctest --test-dir $(BUILD) -j $(JOBS) --output-on-failure
+
+e2e: build
+	VAULTAIRE_BIN=$(abspath $(BUILD))/bin $(PYTHON) -m pytest -n $(JOBS) -q tests/e2e
+
+test: unit e2e
+
+bench: build
+	$(BUILD)/bin/event_log_bench
+	bench/run_s3_bench.sh $(BUILD)/bin
+
+asan:
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVAULTAIRE_SANITIZE=ON
+	cmake --build build-asan -j $(JOBS)
+
+format:
+	find src tools tests bench -name '*.h' -o -name '*.cc' | xargs clang-format-16 -i
+
+clean:
+	rm -rf $(BUILD) build-asan

@@ -1,0 +1,54 @@
+#pragma once
+
+// ContainerActor: the single writer of one (tenant, container)'s metadata. It checks each
+// command's preconditions against its state (does the container exist, is it empty, are the
+// names valid), turns the command into an event and appends it to the log, whose projection
+// updates the views in the same atomic write.
+//
+// Lifecycle: created by ContainerRegistry on first use, dropped when idle. Its state is loaded
+// lazily from the views and reloaded after a failure (supervision, see runtime.h). Handlers run
+// on strand_; appends are pipelined: while one command awaits durability, the next is checked
+// against the state that already includes the first.
+
+#include <memory>
+#include <string>
+
+#include "actors/runtime.h"
+#include "events/event_log.h"
+#include "events/view_reader.h"
+#include "vaultaire/hub.pb.h"
+
+namespace vaultaire::actors {
+
+class ContainerActor final : public Actor {
+ public:
+  // `log` and `views` are owned by the hub and outlive every actor.
+  ContainerActor(asio::any_io_executor executor, events::EventLog& log,
+                 const events::ViewReader& views, std::string tenant, std::string container);
+
+  // Executes a container or artifact command addressed to this container.
+  asio::awaitable<Result<proto::CommandReply>> ask(proto::Command command) {
+    return ask_on_strand(handle(std::move(command)));
+  }
+
+ private:
+  asio::awaitable<Result<proto::CommandReply>> handle(proto::Command command);
+  asio::awaitable<Result<proto::CommandReply>> commit(proto::Event event);
+  Result<void> load();
+  void restart() override { loaded_ = false; }
+
+  events::EventLog& log_;
+  const events::ViewReader& views_;
+  const std::string tenant_;
+  const std::string container_;
+
+  bool loaded_ = false;
+  bool exists_ = false;     // including commands accepted but not yet durable
+  uint64_t in_flight_ = 0;  // appends awaiting durability
+};
+
+// The event a command turns into: the request context copied into the envelope, the payload
+// from the command. Sequence and time are left for the log writer.
+proto::Event event_for(const proto::Command& command);
+
+}  // namespace vaultaire::actors

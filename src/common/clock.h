@@ -1,0 +1,45 @@
+#pragma once
+
+// Time, injectable: production code reads a Clock&, tests pass a ManualClock and move it by hand.
+// Times are nanoseconds since the Unix epoch (UTC), the unit events carry.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+namespace vaultaire {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual int64_t now_unix_nanos() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  int64_t now_unix_nanos() const override {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  static SystemClock& instance() {
+    static SystemClock clock;
+    return clock;
+  }
+};
+
+// A clock that only moves when told to. Thread-safe.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(int64_t start_unix_nanos) : now_(start_unix_nanos) {}
+  int64_t now_unix_nanos() const override { return now_.load(); }
+  void set(int64_t unix_nanos) { now_.store(unix_nanos); }
+  void advance(std::chrono::nanoseconds d) { now_.fetch_add(d.count()); }
+
+ private:
+  std::atomic<int64_t> now_;
+};
+
+inline constexpr int64_t kNanosPerSecond = 1'000'000'000;
+
+}  // namespace vaultaire

@@ -1,0 +1,110 @@
+#include "events/names.h"
+
+#include <cstdint>
+
+namespace vaultaire::events {
+namespace {
+
+bool looks_like_ipv4(std::string_view s) {
+  int dots = 0;
+  int digits = 0;
+  for (const char c : s) {
+    if (c == '.') {
+      if (digits == 0) {
+        return false;
+      }
+      ++dots;
+      digits = 0;
+    } else if (c >= '0' && c <= '9') {
+      if (++digits > 3) {
+        return false;
+      }
+    } else {
+      return false;
+    }
+  }
+  return dots == 3 && digits > 0;
+}
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool ends_with(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
+}
+
+}  // namespace
+
+bool is_valid_container_name(std::string_view name) noexcept {
+  if (name.size() < 3 || name.size() > 63) {
+    return false;
+  }
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(name.front()) || !alnum(name.back())) {
+    return false;
+  }
+  char prev = 0;
+  for (const char c : name) {
+    if (!alnum(c) && c != '.' && c != '-') {
+      return false;
+    }
+    if (c == '.' && (prev == '.' || prev == '-')) {
+      return false;
+    }
+    if (c == '-' && prev == '.') {
+      return false;
+    }
+    prev = c;
+  }
+  if (looks_like_ipv4(name)) {
+    return false;
+  }
+  // Prefixes and suffixes AWS reserves.
+  return !starts_with(name, "xn--") && !starts_with(name, "sthree-") &&
+         !ends_with(name, "-s3alias") && !ends_with(name, "--ol-s3");
+}
+
+bool is_valid_utf8(std::string_view s) noexcept {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<uint8_t>(s[i]);
+    size_t n = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) {
+      return false;
+    }
+    for (size_t k = 1; k <= n; ++k) {
+      const auto cc = static_cast<uint8_t>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) {
+        return false;
+      }
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+bool is_valid_path(std::string_view path) noexcept {
+  return !path.empty() && path.size() <= 1024 && is_valid_utf8(path);
+}
+
+}  // namespace vaultaire::events

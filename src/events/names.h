@@ -1,0 +1,15 @@
+#pragma once
+
+// Validity of the names the engine stores. Container names follow the S3 bucket naming rules
+// (so any valid bucket name is a valid container name and vice versa); paths are 1 to 1024
+// bytes of valid UTF-8.
+
+#include <string_view>
+
+namespace vaultaire::events {
+
+bool is_valid_container_name(std::string_view name) noexcept;
+bool is_valid_path(std::string_view path) noexcept;
+bool is_valid_utf8(std::string_view s) noexcept;
+
+}  // namespace vaultaire::events

@@ -1,0 +1,167 @@
+#include "events/view_reader.h"
+
+#include <memory>
+
+#include "events/keys.h"
+
+namespace vaultaire::events {
+namespace {
+
+std::string_view to_view(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+}  // namespace
+
+Result<proto::ContainerRecord> ViewReader::container(std::string_view tenant,
+                                                     std::string_view name) const {
+  rocksdb::PinnableSlice bytes;
+  const rocksdb::Status s = store_.db()->Get(rocksdb::ReadOptions(), store_.cf(Cf::kContainers),
+                                             container_key(tenant, name), &bytes);
+  if (s.IsNotFound()) {
+    return Errc::kNoSuchContainer;
+  }
+  if (!s.ok()) {
+    return to_error_code(s, "get container");
+  }
+  proto::ContainerRecord record;
+  if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Errc::kCorruption;
+  }
+  return record;
+}
+
+Result<proto::ContainerList> ViewReader::containers(std::string_view tenant) const {
+  const std::string prefix = tenant_prefix(tenant);
+  std::unique_ptr<rocksdb::Iterator> it(
+      store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kContainers)));
+  proto::ContainerList out;
+  for (it->Seek(prefix); it->Valid() && starts_with(to_view(it->key()), prefix); it->Next()) {
+    proto::ContainerEntry* entry = out.add_containers();
+    entry->set_name(std::string(to_view(it->key()).substr(prefix.size())));
+    if (!entry->mutable_record()->ParseFromArray(it->value().data(),
+                                                 static_cast<int>(it->value().size()))) {
+      return Errc::kCorruption;
+    }
+  }
+  if (!it->status().ok()) {
+    return to_error_code(it->status(), "list containers");
+  }
+  return out;
+}
+
+Result<proto::ArtifactRecord> ViewReader::artifact(std::string_view tenant,
+                                                   std::string_view container,
+                                                   std::string_view path) const {
+  rocksdb::PinnableSlice bytes;
+  const rocksdb::Status s = store_.db()->Get(rocksdb::ReadOptions(), store_.cf(Cf::kArtifacts),
+                                             artifact_key(tenant, container, path), &bytes);
+  if (s.IsNotFound()) {
+    return Errc::kNoSuchArtifact;
+  }
+  if (!s.ok()) {
+    return to_error_code(s, "get artifact");
+  }
+  proto::ArtifactRecord record;
+  if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Errc::kCorruption;
+  }
+  return record;
+}
+
+Result<bool> ViewReader::has_artifacts(std::string_view tenant, std::string_view container) const {
+  const std::string prefix = artifact_prefix(tenant, container);
+  rocksdb::ReadOptions ro;
+  const std::string upper = prefix_successor(prefix);
+  rocksdb::Slice upper_slice(upper);
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(ro, store_.cf(Cf::kArtifacts)));
+  it->Seek(prefix);
+  if (!it->status().ok()) {
+    return {boost::system::in_place_error, to_error_code(it->status(), "probe artifacts")};
+  }
+  return it->Valid();
+}
+
+Result<proto::ArtifactList> ViewReader::list(std::string_view tenant, std::string_view container,
+                                             const proto::ListArtifacts& request) const {
+  const std::string base = artifact_prefix(tenant, container);
+  const std::string& prefix = request.prefix();
+  const std::string& delimiter = request.delimiter();
+  const std::string& start_after = request.start_after();
+  const std::string scan_prefix = base + prefix;
+
+  rocksdb::ReadOptions ro;
+  const std::string upper = prefix_successor(scan_prefix);
+  rocksdb::Slice upper_slice(upper);
+  if (!upper.empty()) {
+    ro.iterate_upper_bound = &upper_slice;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(ro, store_.cf(Cf::kArtifacts)));
+
+  // Where to start: the prefix, or just past start_after when that lies beyond it.
+  auto rollup = [&](std::string_view path) -> std::string_view {
+    if (delimiter.empty()) {
+      return {};
+    }
+    const size_t pos = path.find(delimiter, prefix.size());
+    if (pos == std::string_view::npos) {
+      return {};
+    }
+    return path.substr(0, pos + delimiter.size());
+  };
+  std::string skip_exact;  // a key to step over if the seek lands on it
+  if (!start_after.empty() && start_after >= prefix) {
+    const std::string_view cp =
+        starts_with(start_after, prefix) ? rollup(start_after) : std::string_view();
+    if (!cp.empty()) {
+      it->Seek(prefix_successor(base + std::string(cp)));
+    } else {
+      skip_exact = base + start_after;
+      it->Seek(skip_exact);
+    }
+  } else {
+    it->Seek(scan_prefix);
+  }
+
+  proto::ArtifactList out;
+  const uint32_t max = request.max_entries();
+  uint32_t emitted = 0;
+  while (it->Valid()) {
+    const std::string_view key = to_view(it->key());
+    if (!starts_with(key, scan_prefix)) {
+      break;
+    }
+    if (!skip_exact.empty() && key == skip_exact) {
+      it->Next();
+      continue;
+    }
+    const std::string_view path = key.substr(base.size());
+    if (emitted == max) {
+      out.set_truncated(true);
+      break;
+    }
+    if (const std::string_view cp = rollup(path); !cp.empty()) {
+      out.add_common_prefixes(std::string(cp));
+      out.set_last(std::string(cp));
+      ++emitted;
+      it->Seek(prefix_successor(base + std::string(cp)));
+      continue;
+    }
+    proto::ArtifactEntry* entry = out.add_artifacts();
+    entry->set_path(std::string(path));
+    if (!entry->mutable_record()->ParseFromArray(it->value().data(),
+                                                 static_cast<int>(it->value().size()))) {
+      return Errc::kCorruption;
+    }
+    out.set_last(std::string(path));
+    ++emitted;
+    it->Next();
+  }
+  if (!it->status().ok()) {
+    return to_error_code(it->status(), "list artifacts");
+  }
+  return out;
+}
+
+}  // namespace vaultaire::events

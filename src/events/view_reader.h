@@ -1,0 +1,46 @@
+#pragma once
+
+// Reads of the metadata views, for queries (S3 GET, HEAD, LIST) and for the container actors'
+// precondition checks. Every call reads one consistent state: point reads see the latest
+// committed batch, listings iterate an implicit snapshot. Thread-safe; never writes.
+
+#include <string>
+#include <string_view>
+
+#include "common/errors.h"
+#include "events/store.h"
+#include "vaultaire/hub.pb.h"
+#include "vaultaire/views.pb.h"
+
+namespace vaultaire::events {
+
+class ViewReader {
+ public:
+  // `store` must outlive the reader.
+  explicit ViewReader(const Store& store) : store_(store) {}
+
+  // Errc::kNoSuchContainer when absent.
+  [[nodiscard]] Result<proto::ContainerRecord> container(std::string_view tenant,
+                                                         std::string_view name) const;
+  // All containers of `tenant`, by name.
+  [[nodiscard]] Result<proto::ContainerList> containers(std::string_view tenant) const;
+  // Errc::kNoSuchArtifact when absent.
+  [[nodiscard]] Result<proto::ArtifactRecord> artifact(std::string_view tenant,
+                                                       std::string_view container,
+                                                       std::string_view path) const;
+  // True when the container holds at least one artifact.
+  [[nodiscard]] Result<bool> has_artifacts(std::string_view tenant,
+                                           std::string_view container) const;
+
+  // One page of a container's artifacts in key order. With a delimiter, keys that contain it
+  // after the prefix roll up into common prefixes, each counted once against max_entries.
+  // `start_after` resumes after a key, or after every key of a common prefix.
+  [[nodiscard]] Result<proto::ArtifactList> list(std::string_view tenant,
+                                                 std::string_view container,
+                                                 const proto::ListArtifacts& request) const;
+
+ private:
+  const Store& store_;
+};
+
+}  // namespace vaultaire::events
