@@ -55,6 +55,12 @@ Result<proto::QueryReply> LocalHub::answer(const proto::Query& query) const {
     case proto::Query::kGetArtifact: {
       auto r = views_.artifact(tenant, query.container(), query.path());
       if (!r) {
+        // A missing key in a missing container is NoSuchBucket, as S3 answers.
+        if (is(r.error(), Errc::kNoSuchArtifact)) {
+          if (auto c = views_.container(tenant, query.container()); !c) {
+            return c.error();
+          }
+        }
         return r.error();
       }
       *reply.mutable_artifact() = std::move(*r);

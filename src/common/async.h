@@ -68,6 +68,11 @@ asio::awaitable<std::invoke_result_t<F&>> invoke_blocking(F fn) {
 
 // Runs `fn` (returning a Result) on the blocking pool; resumes on the caller's executor.
 // A `fn` that throws is a bug: it is logged and reported as Errc::kInternal.
+//
+// GCC 12 destroys a capturing lambda twice when the lambda expression is written inside a
+// co_await expression. Bind it to a local first:
+//   auto task = [path]() -> Result<void> { ... };
+//   auto r = co_await run_blocking(std::move(task));
 template <typename F>
 asio::awaitable<std::invoke_result_t<F&>> run_blocking(F fn) {
   co_return co_await asio::co_spawn(blocking_pool().get_executor(),

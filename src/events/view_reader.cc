@@ -83,6 +83,19 @@ Result<bool> ViewReader::has_artifacts(std::string_view tenant, std::string_view
   return it->Valid();
 }
 
+Result<bool> ViewReader::blob_referenced(std::string_view driver, std::string_view blob_id) const {
+  rocksdb::PinnableSlice bytes;
+  const rocksdb::Status s = store_.db()->Get(rocksdb::ReadOptions(), store_.cf(Cf::kBlobs),
+                                             blob_key(driver, blob_id), &bytes);
+  if (s.IsNotFound()) {
+    return false;
+  }
+  if (!s.ok()) {
+    return {boost::system::in_place_error, to_error_code(s, "get blob")};
+  }
+  return true;
+}
+
 Result<proto::ArtifactList> ViewReader::list(std::string_view tenant, std::string_view container,
                                              const proto::ListArtifacts& request) const {
   const std::string base = artifact_prefix(tenant, container);

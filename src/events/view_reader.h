@@ -32,6 +32,10 @@ class ViewReader {
   [[nodiscard]] Result<bool> has_artifacts(std::string_view tenant,
                                            std::string_view container) const;
 
+  // True when a view references the blob (the startup sweep keeps those).
+  [[nodiscard]] Result<bool> blob_referenced(std::string_view driver,
+                                             std::string_view blob_id) const;
+
   // One page of a container's artifacts in key order. With a delimiter, keys that contain it
   // after the prefix roll up into common prefixes, each counted once against max_entries.
   // `start_after` resumes after a key, or after every key of a common prefix.

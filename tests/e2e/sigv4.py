@@ -213,16 +213,16 @@ def parse_error(body: bytes) -> dict:
 
 
 def send(
-    url_or_host: str,
+    netloc: str,
     method: str,
     target: str,
     headers: Mapping[str, str],
     body: bytes = b"",
     timeout: float = 30.0,
 ) -> RawResponse:
-    """Sends exactly the given headers (no Host, Accept-Encoding or Content-Type added, but a
-    Content-Length whenever there is a body or the method is PUT/POST) and reads the response."""
-    netloc = urllib.parse.urlsplit(url_or_host).netloc if "//" in url_or_host else url_or_host
+    """Sends to netloc ("127.0.0.1:PORT") exactly the given headers (no Host, Accept-Encoding
+    or Content-Type added, but a Content-Length whenever there is a body or the method is
+    PUT/POST) and reads the whole response."""
     host, _, port = netloc.rpartition(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
     try:

@@ -1,0 +1,75 @@
+#include "events/event_json.h"
+
+#include <cstdio>
+#include <ctime>
+
+#include "events/event_log.h"
+
+namespace vaultaire::events {
+
+std::string format_time(int64_t unix_nanos) {
+  const auto seconds = static_cast<std::time_t>(unix_nanos / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>((unix_nanos / 1'000'000) % 1000));
+  return buf;
+}
+
+nlohmann::json event_to_json(const proto::Event& e) {
+  nlohmann::json j;
+  j["sequence"] = e.sequence();
+  j["time"] = format_time(e.time_unix_nanos());
+  j["time_unix_nanos"] = e.time_unix_nanos();
+  j["type"] = std::string(event_type_name(e));
+  j["tenant"] = e.tenant();
+  j["container"] = e.container();
+  j["path"] = e.path();
+  j["request_id"] = e.request_id();
+  j["principal"] = e.principal();
+  j["source_address"] = e.source_address();
+  j["user_agent"] = e.user_agent();
+  j["spoke_id"] = e.spoke_id();
+  nlohmann::json p = nlohmann::json::object();
+  switch (e.payload_case()) {
+    case proto::Event::kContainerCreated:
+      p["region"] = e.container_created().region();
+      break;
+    case proto::Event::kArtifactCommitted: {
+      const auto& a = e.artifact_committed();
+      p["size"] = a.size();
+      p["etag"] = a.etag();
+      p["content_type"] = a.content_type();
+      p["blob_id"] = a.blob_id();
+      p["driver"] = a.driver();
+      p["tier"] = a.tier();
+      nlohmann::json meta = nlohmann::json::object();
+      for (const auto& m : a.user_metadata()) {
+        meta[m.key()] = m.value();
+      }
+      p["user_metadata"] = std::move(meta);
+      break;
+    }
+    case proto::Event::kArtifactRead: {
+      const auto& r = e.artifact_read();
+      p["bytes_sent"] = r.bytes_sent();
+      p["size"] = r.size();
+      p["tier"] = r.tier();
+      if (r.ranged()) {
+        p["range_first"] = r.range_first();
+        p["range_last"] = r.range_last();
+      }
+      break;
+    }
+    case proto::Event::kContainerDeleted:
+    case proto::Event::kArtifactDeleted:
+    case proto::Event::PAYLOAD_NOT_SET:
+      break;
+  }
+  j["payload"] = std::move(p);
+  return j;
+}
+
+}  // namespace vaultaire::events

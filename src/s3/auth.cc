@@ -1,0 +1,299 @@
+#include "s3/auth.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "common/crypto.h"
+#include "s3/time_format.h"
+
+namespace vaultaire::s3 {
+namespace {
+
+constexpr std::string_view kService = "s3";
+constexpr int64_t kMaxPresignSeconds = 7 * 24 * 3600;
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::vector<std::string> split(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    const size_t pos = s.find(sep, start);
+    out.emplace_back(s.substr(start, pos - start));
+    if (pos == std::string_view::npos) {
+      return out;
+    }
+    start = pos + 1;
+  }
+}
+
+const QueryParam* find_param(const std::vector<QueryParam>& query, std::string_view name) {
+  for (const auto& p : query) {
+    if (p.name == name) {
+      return &p;
+    }
+  }
+  return nullptr;
+}
+
+// The parts of a SigV4 signature, from the header or the query string.
+struct Signed {
+  std::string access_key;
+  std::string date;     // YYYYMMDD of the credential scope
+  std::string region;
+  std::string service;
+  std::vector<std::string> signed_headers;
+  std::string signature;
+  std::string amz_date;  // YYYYMMDDTHHMMSSZ
+};
+
+// "AKID/20150830/us-east-1/s3/aws4_request"
+bool parse_credential(std::string_view credential, Signed& out) {
+  const auto parts = split(credential, '/');
+  if (parts.size() != 5 || parts[4] != "aws4_request" || parts[1].size() != 8) {
+    return false;
+  }
+  out.access_key = parts[0];
+  out.date = parts[1];
+  out.region = parts[2];
+  out.service = parts[3];
+  return !out.access_key.empty();
+}
+
+S3Result<Signed> parse_authorization(std::string_view header) {
+  const S3Error malformed(S3Code::kAuthorizationHeaderMalformed);
+  if (header.substr(0, sigv4::kAlgorithm.size()) != sigv4::kAlgorithm) {
+    return malformed;
+  }
+  Signed out;
+  bool have_credential = false;
+  bool have_headers = false;
+  for (const auto& raw : split(header.substr(sigv4::kAlgorithm.size()), ',')) {
+    const std::string_view part = trim(raw);
+    const size_t eq = part.find('=');
+    if (eq == std::string_view::npos) {
+      return malformed;
+    }
+    const std::string_view key = part.substr(0, eq);
+    const std::string_view value = part.substr(eq + 1);
+    if (key == "Credential") {
+      if (!parse_credential(value, out)) {
+        return malformed;
+      }
+      have_credential = true;
+    } else if (key == "SignedHeaders") {
+      out.signed_headers = split(value, ';');
+      have_headers = true;
+    } else if (key == "Signature") {
+      out.signature = std::string(value);
+    }
+  }
+  if (!have_credential || !have_headers || out.signature.empty()) {
+    return malformed;
+  }
+  return out;
+}
+
+bool is_sorted_lowercase(const std::vector<std::string>& names) {
+  for (const auto& n : names) {
+    if (n.empty() || std::any_of(n.begin(), n.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+      return false;
+    }
+  }
+  return std::is_sorted(names.begin(), names.end());
+}
+
+// Checks the scope and the signature; fills `out` on success.
+S3Result<Authenticated> verify(const RequestFacts& request, const CredentialStore& store,
+                               const AuthOptions& options, const Signed& sig,
+                               std::vector<QueryParam> query, std::string payload_hash) {
+  const auto credential = store.find(sig.access_key);
+  if (!credential) {
+    return S3Error(S3Code::kInvalidAccessKeyId);
+  }
+  if (sig.amz_date.substr(0, 8) != sig.date) {
+    return S3Error(S3Code::kAuthorizationHeaderMalformed,
+                   "Invalid credential date. Date is not the same as X-Amz-Date.");
+  }
+  if (sig.region != options.region) {
+    return S3Error(S3Code::kAuthorizationHeaderMalformed,
+                   "The authorization header is malformed; the region '" + sig.region +
+                       "' is wrong; expecting '" + options.region + "'");
+  }
+  if (sig.service != kService) {
+    return S3Error(S3Code::kAuthorizationHeaderMalformed,
+                   "The authorization header is malformed; incorrect service '" + sig.service +
+                       "'. This endpoint belongs to 's3'.");
+  }
+  if (!std::binary_search(sig.signed_headers.begin(), sig.signed_headers.end(), "host") ||
+      !is_sorted_lowercase(sig.signed_headers)) {
+    return S3Error(S3Code::kAuthorizationHeaderMalformed,
+                   "SignedHeaders must be sorted, lowercase and include host.");
+  }
+
+  const std::string key =
+      sigv4::signing_key(credential->secret, sig.date, sig.region, sig.service);
+  const std::string scope = sigv4::scope(sig.date, sig.region, sig.service);
+  sigv4::CanonicalInput in{.method = request.method,
+                           .canonical_uri = sigv4::canonical_uri(request.decoded_path, false),
+                           .query = std::move(query),
+                           .headers = request.headers,
+                           .signed_headers = sig.signed_headers,
+                           .payload_hash = payload_hash};
+  auto matches = [&](const sigv4::CanonicalInput& input) {
+    const std::string expected = sigv4::signature(
+        key, sigv4::string_to_sign(sig.amz_date, scope, sigv4::canonical_request(input)));
+    return constant_time_equal(expected, sig.signature);
+  };
+  bool ok = matches(in);
+  if (!ok && in.canonical_uri != request.raw_path && !request.raw_path.empty()) {
+    // Some clients encode the path with other rules than ours and sign what they sent.
+    in.canonical_uri = std::string(request.raw_path);
+    ok = matches(in);
+  }
+  if (!ok) {
+    return S3Error(S3Code::kSignatureDoesNotMatch);
+  }
+  return Authenticated{credential->identity, std::move(payload_hash)};
+}
+
+S3Result<Authenticated> authenticate_header(const RequestFacts& request,
+                                            const CredentialStore& store,
+                                            const AuthOptions& options, std::string_view header,
+                                            int64_t now) {
+  auto sig = parse_authorization(header);
+  if (!sig) {
+    return sig.error();
+  }
+  const auto amz_date = find_header(request.headers, "x-amz-date");
+  std::optional<int64_t> when;
+  if (amz_date) {
+    when = parse_amz_date(*amz_date);
+    sig->amz_date = std::string(*amz_date);
+  } else if (const auto date = find_header(request.headers, "date")) {
+    when = parse_http_date(*date);
+    if (when) {
+      // The signature covers the compact form of the Date header's time.
+      const std::string iso = format_iso8601(*when * 1'000'000'000);
+      sig->amz_date = iso.substr(0, 4) + iso.substr(5, 2) + iso.substr(8, 2) + "T" +
+                      iso.substr(11, 2) + iso.substr(14, 2) + iso.substr(17, 2) + "Z";
+    }
+  }
+  if (!when) {
+    return S3Error(S3Code::kAccessDenied,
+                   "AWS authentication requires a valid Date or x-amz-date header");
+  }
+  if (std::llabs(*when - now) > options.max_skew_seconds) {
+    return S3Error(S3Code::kRequestTimeTooSkewed);
+  }
+  const auto payload = find_header(request.headers, "x-amz-content-sha256");
+  if (!payload) {
+    return S3Error(S3Code::kInvalidRequest,
+                   "Missing required header for this request: x-amz-content-sha256");
+  }
+  const bool known_mode = *payload == sigv4::kUnsignedPayload ||
+                          payload->substr(0, 10) == "STREAMING-" ||
+                          (payload->size() == 64 && from_hex(*payload).has_value());
+  if (!known_mode) {
+    return S3Error(S3Code::kInvalidArgument, "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
+                                             "STREAMING-... or a SHA-256 in hex");
+  }
+  return verify(request, store, options, *sig, request.query, std::string(*payload));
+}
+
+S3Result<Authenticated> authenticate_presigned(const RequestFacts& request,
+                                               const CredentialStore& store,
+                                               const AuthOptions& options, int64_t now) {
+  const S3Error bad(S3Code::kAuthorizationQueryParametersError);
+  const QueryParam* algorithm = find_param(request.query, "X-Amz-Algorithm");
+  const QueryParam* credential = find_param(request.query, "X-Amz-Credential");
+  const QueryParam* date = find_param(request.query, "X-Amz-Date");
+  const QueryParam* expires = find_param(request.query, "X-Amz-Expires");
+  const QueryParam* headers = find_param(request.query, "X-Amz-SignedHeaders");
+  const QueryParam* signature = find_param(request.query, "X-Amz-Signature");
+  if (!algorithm || !credential || !date || !expires || !headers || !signature ||
+      algorithm->value != sigv4::kAlgorithm) {
+    return S3Error(S3Code::kAuthorizationQueryParametersError,
+                   "Query-string authentication version 4 requires the X-Amz-Algorithm, "
+                   "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and "
+                   "X-Amz-Expires parameters.");
+  }
+  Signed sig;
+  if (!parse_credential(credential->value, sig)) {
+    return bad;
+  }
+  sig.amz_date = date->value;
+  sig.signed_headers = split(headers->value, ';');
+  sig.signature = signature->value;
+  const auto when = parse_amz_date(date->value);
+  int64_t lifetime = 0;
+  const auto [end, ec] = std::from_chars(expires->value.data(),
+                                         expires->value.data() + expires->value.size(), lifetime);
+  if (!when || ec != std::errc() || end != expires->value.data() + expires->value.size() ||
+      lifetime < 1 || lifetime > kMaxPresignSeconds) {
+    return S3Error(S3Code::kAuthorizationQueryParametersError,
+                   "X-Amz-Expires must be between 1 and 604800 seconds and X-Amz-Date valid.");
+  }
+  if (*when - now > options.max_skew_seconds) {
+    return S3Error(S3Code::kAccessDenied, "Request is not yet valid");
+  }
+  if (now > *when + lifetime) {
+    return S3Error(S3Code::kAccessDenied, "Request has expired");
+  }
+  std::vector<QueryParam> query;
+  query.reserve(request.query.size());
+  for (const auto& p : request.query) {
+    if (p.name != "X-Amz-Signature") {
+      query.push_back(p);
+    }
+  }
+  const auto declared = find_header(request.headers, "x-amz-content-sha256");
+  std::string payload = declared ? std::string(*declared) : std::string(sigv4::kUnsignedPayload);
+  return verify(request, store, options, sig, std::move(query), std::move(payload));
+}
+
+}  // namespace
+
+std::optional<Credential> StaticCredentialStore::find(std::string_view access_key) const {
+  for (const auto& c : keys_) {
+    if (c.access_key == access_key) {
+      return c;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> find_header(const std::vector<sigv4::Header>& headers,
+                                            std::string_view name) {
+  for (const auto& h : headers) {
+    if (h.name == name) {
+      return std::string_view(h.value);
+    }
+  }
+  return std::nullopt;
+}
+
+S3Result<Authenticated> authenticate(const RequestFacts& request, const CredentialStore& store,
+                                     const AuthOptions& options, int64_t now_unix_seconds) {
+  if (const auto header = find_header(request.headers, "authorization")) {
+    if (header->substr(0, 4) == "AWS ") {
+      return S3Error(S3Code::kNotImplemented, "Signature Version 2 is not supported yet.");
+    }
+    return authenticate_header(request, store, options, *header, now_unix_seconds);
+  }
+  if (find_param(request.query, "X-Amz-Signature") != nullptr ||
+      find_param(request.query, "X-Amz-Credential") != nullptr) {
+    return authenticate_presigned(request, store, options, now_unix_seconds);
+  }
+  Authenticated anonymous;
+  anonymous.identity.principal = "anonymous";
+  anonymous.identity.anonymous = true;
+  anonymous.payload_hash = std::string(sigv4::kUnsignedPayload);
+  return anonymous;
+}
+
+}  // namespace vaultaire::s3

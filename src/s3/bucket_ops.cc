@@ -1,0 +1,219 @@
+// Service and bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
+// ListObjects (v1) and ListObjectsV2.
+
+#include <charconv>
+
+#include <pugixml.hpp>
+
+#include "common/crypto.h"
+#include "s3/internal/request.h"
+#include "s3/s3_service.h"
+#include "s3/time_format.h"
+#include "s3/xml.h"
+
+namespace vaultaire::s3 {
+
+using internal::Request;
+
+namespace {
+
+constexpr uint32_t kMaxKeys = 1000;
+
+}  // namespace
+
+asio::awaitable<void> S3Service::list_buckets(Request& r) {
+  proto::Query q;
+  q.mutable_list_containers();
+  auto reply = co_await query(r, std::move(q));
+  if (!reply) {
+    co_await internal::send_error(r, from_error(reply.error()));
+    co_return;
+  }
+  XmlWriter xml;
+  xml.open("ListAllMyBucketsResult", true)
+      .open("Owner")
+      .element("ID", r.auth.identity.tenant)
+      .element("DisplayName", r.auth.identity.tenant)
+      .close("Owner")
+      .open("Buckets");
+  for (const auto& c : reply->containers().containers()) {
+    xml.open("Bucket")
+        .element("Name", c.name())
+        .element("CreationDate", format_iso8601(c.record().created_unix_nanos()))
+        .close("Bucket");
+  }
+  xml.close("Buckets").close("ListAllMyBucketsResult");
+  co_await internal::send_xml(r, xml.take());
+}
+
+asio::awaitable<void> S3Service::create_bucket(Request& r) {
+  auto body = co_await internal::read_small_body(r, 64 * 1024);
+  if (!body) {
+    co_await internal::send_error(r, body.error());
+    co_return;
+  }
+  if (!body->empty()) {
+    pugi::xml_document doc;
+    const auto parsed = doc.load_buffer(body->data(), body->size());
+    const pugi::xml_node root = doc.child("CreateBucketConfiguration");
+    if (!parsed || !root) {
+      co_await internal::send_error(r, S3Code::kMalformedXML);
+      co_return;
+    }
+    const std::string constraint = root.child_value("LocationConstraint");
+    if (!constraint.empty() && constraint != options_.auth.region) {
+      co_await internal::send_error(
+          r, S3Error(S3Code::kInvalidArgument,
+                     "The specified location-constraint is not valid for this endpoint."));
+      co_return;
+    }
+  }
+  proto::Command c;
+  c.set_container(r.bucket);
+  c.mutable_create_container()->set_region(options_.auth.region);
+  auto reply = co_await execute(r, std::move(c));
+  if (!reply) {
+    co_await internal::send_error(r, from_error(reply.error()));
+    co_return;
+  }
+  auto res = internal::make_response(r, http::status::ok);
+  res.set(http::field::location, "/" + r.bucket);
+  co_await internal::send(r, std::move(res));
+}
+
+asio::awaitable<void> S3Service::head_bucket(Request& r) {
+  proto::Query q;
+  q.set_container(r.bucket);
+  q.mutable_get_container();
+  auto reply = co_await query(r, std::move(q));
+  if (!reply) {
+    co_await internal::send_error(r, from_error(reply.error()));
+    co_return;
+  }
+  auto res = internal::make_response(r, http::status::ok);
+  res.set("x-amz-bucket-region", reply->container().region());
+  co_await internal::send(r, std::move(res));
+}
+
+asio::awaitable<void> S3Service::delete_bucket(Request& r) {
+  proto::Command c;
+  c.set_container(r.bucket);
+  c.mutable_delete_container();
+  auto reply = co_await execute(r, std::move(c));
+  if (!reply) {
+    co_await internal::send_error(r, from_error(reply.error()));
+    co_return;
+  }
+  co_await internal::send(r, internal::make_response(r, http::status::no_content));
+}
+
+asio::awaitable<void> S3Service::list_objects(Request& r, bool v2) {
+  auto value = [&](std::string_view name) -> std::string {
+    const QueryParam* p = r.param(name);
+    return p != nullptr ? p->value : std::string();
+  };
+  const std::string prefix = value("prefix");
+  const std::string delimiter = value("delimiter");
+  const std::string encoding = value("encoding-type");
+  if (!encoding.empty() && encoding != "url") {
+    co_await internal::send_error(
+        r, S3Error(S3Code::kInvalidArgument, "Invalid Encoding Method specified in Request"));
+    co_return;
+  }
+  const bool url = encoding == "url";
+
+  uint32_t max_keys = kMaxKeys;
+  if (const QueryParam* p = r.param("max-keys")) {
+    int64_t parsed = -1;
+    const auto [end, ec] = std::from_chars(p->value.data(), p->value.data() + p->value.size(),
+                                           parsed);
+    if (ec != std::errc() || end != p->value.data() + p->value.size() || parsed < 0) {
+      co_await internal::send_error(
+          r, S3Error(S3Code::kInvalidArgument, "Provided max-keys not an integer or within "
+                                               "integer range"));
+      co_return;
+    }
+    max_keys = static_cast<uint32_t>(std::min<int64_t>(parsed, kMaxKeys));
+  }
+
+  std::string start_after;
+  const QueryParam* token = v2 ? r.param("continuation-token") : nullptr;
+  if (token != nullptr) {
+    auto decoded = base64_decode(token->value);
+    if (!decoded || decoded->empty()) {
+      co_await internal::send_error(
+          r, S3Error(S3Code::kInvalidArgument, "The continuation token provided is incorrect"));
+      co_return;
+    }
+    start_after = std::move(*decoded);
+  } else {
+    start_after = value(v2 ? "start-after" : "marker");
+  }
+
+  proto::Query q;
+  q.set_container(r.bucket);
+  auto* list = q.mutable_list_artifacts();
+  list->set_prefix(prefix);
+  list->set_delimiter(delimiter);
+  list->set_start_after(start_after);
+  list->set_max_entries(max_keys);
+  auto reply = co_await query(r, std::move(q));
+  if (!reply) {
+    co_await internal::send_error(r, from_error(reply.error()));
+    co_return;
+  }
+  const proto::ArtifactList& page = reply->artifacts();
+
+  auto enc = [url](std::string_view s) { return url ? uri_encode(s, true) : std::string(s); };
+  const bool owner = !v2 || r.has_param("fetch-owner") && value("fetch-owner") == "true";
+
+  XmlWriter xml;
+  xml.open("ListBucketResult", true).element("Name", r.bucket).element("Prefix", enc(prefix));
+  if (v2) {
+    xml.element("KeyCount",
+                static_cast<uint64_t>(page.artifacts_size() + page.common_prefixes_size()));
+    if (token != nullptr) {
+      xml.element("ContinuationToken", token->value);
+    }
+    if (page.truncated()) {
+      xml.element("NextContinuationToken", base64_encode(page.last()));
+    }
+    if (const QueryParam* sa = r.param("start-after")) {
+      xml.element("StartAfter", enc(sa->value));
+    }
+  } else {
+    xml.element("Marker", enc(value("marker")));
+    if (page.truncated()) {
+      xml.element("NextMarker", enc(page.last()));
+    }
+  }
+  xml.element("MaxKeys", static_cast<uint64_t>(max_keys));
+  if (!delimiter.empty()) {
+    xml.element("Delimiter", enc(delimiter));
+  }
+  if (url) {
+    xml.element("EncodingType", "url");
+  }
+  xml.element("IsTruncated", page.truncated() ? "true" : "false");
+  for (const auto& a : page.artifacts()) {
+    xml.open("Contents")
+        .element("Key", enc(a.path()))
+        .element("LastModified", format_iso8601(a.record().modified_unix_nanos()))
+        .element("ETag", "\"" + a.record().etag() + "\"")
+        .element("Size", a.record().size());
+    if (owner) {
+      xml.open("Owner")
+          .element("ID", r.auth.identity.tenant)
+          .element("DisplayName", r.auth.identity.tenant)
+          .close("Owner");
+    }
+    xml.element("StorageClass", "STANDARD").close("Contents");
+  }
+  for (const auto& p : page.common_prefixes()) {
+    xml.open("CommonPrefixes").element("Prefix", enc(p)).close("CommonPrefixes");
+  }
+  xml.close("ListBucketResult");
+  co_await internal::send_xml(r, xml.take());
+}
+
+}  // namespace vaultaire::s3

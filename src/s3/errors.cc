@@ -1,0 +1,95 @@
+#include "s3/errors.h"
+
+#include <array>
+
+#include "common/errors.h"
+
+namespace vaultaire::s3 {
+namespace {
+
+using boost::beast::http::status;
+
+constexpr std::array<S3ErrorInfo, 30> kTable = {{
+    {"AccessDenied", status::forbidden, "Access Denied"},
+    {"AuthorizationHeaderMalformed", status::bad_request,
+     "The authorization header is malformed."},
+    {"AuthorizationQueryParametersError", status::bad_request,
+     "Error parsing the X-Amz-Credential parameter."},
+    {"BadDigest", status::bad_request,
+     "The Content-MD5 you specified did not match what we received."},
+    {"BucketAlreadyOwnedByYou", status::conflict,
+     "Your previous request to create the named bucket succeeded and you already own it."},
+    {"BucketNotEmpty", status::conflict, "The bucket you tried to delete is not empty"},
+    {"EntityTooLarge", status::bad_request,
+     "Your proposed upload exceeds the maximum allowed object size."},
+    {"IncompleteBody", status::bad_request,
+     "You did not provide the number of bytes specified by the Content-Length HTTP header"},
+    {"InternalError", status::internal_server_error,
+     "We encountered an internal error. Please try again."},
+    {"InvalidAccessKeyId", status::forbidden,
+     "The AWS Access Key Id you provided does not exist in our records."},
+    {"InvalidArgument", status::bad_request, "Invalid Argument"},
+    {"InvalidBucketName", status::bad_request, "The specified bucket is not valid."},
+    {"InvalidDigest", status::bad_request, "The Content-MD5 you specified is not valid."},
+    {"InvalidRange", status::range_not_satisfiable, "The requested range is not satisfiable"},
+    {"InvalidRequest", status::bad_request, "Invalid Request"},
+    {"InvalidURI", status::bad_request, "Couldn't parse the specified URI."},
+    {"KeyTooLongError", status::bad_request, "Your key is too long"},
+    {"MalformedXML", status::bad_request,
+     "The XML you provided was not well-formed or did not validate against our published "
+     "schema."},
+    {"MetadataTooLarge", status::bad_request,
+     "Your metadata headers exceed the maximum allowed metadata size."},
+    {"MethodNotAllowed", status::method_not_allowed,
+     "The specified method is not allowed against this resource."},
+    {"MissingContentLength", status::length_required,
+     "You must provide the Content-Length HTTP header."},
+    {"MissingSecurityHeader", status::bad_request,
+     "Your request is missing a required header."},
+    {"NoSuchBucket", status::not_found, "The specified bucket does not exist"},
+    {"NoSuchKey", status::not_found, "The specified key does not exist."},
+    {"NotImplemented", status::not_implemented,
+     "A header or query you provided implies functionality that is not implemented."},
+    {"RequestTimeTooSkewed", status::forbidden,
+     "The difference between the request time and the current time is too large."},
+    {"ServiceUnavailable", status::service_unavailable, "Please reduce your request rate."},
+    {"SignatureDoesNotMatch", status::forbidden,
+     "The request signature we calculated does not match the signature you provided. Check "
+     "your key and signing method."},
+    {"SlowDown", status::service_unavailable, "Please reduce your request rate."},
+    {"XAmzContentSHA256Mismatch", status::bad_request,
+     "The provided 'x-amz-content-sha256' header does not match what was computed."},
+}};
+
+static_assert(static_cast<size_t>(S3Code::kXAmzContentSHA256Mismatch) + 1 == kTable.size(),
+              "one table row per S3Code, in order");
+
+}  // namespace
+
+const S3ErrorInfo& info(S3Code code) { return kTable[static_cast<size_t>(code)]; }
+
+S3Code from_error(const boost::system::error_code& ec) {
+  if (ec.category() != vaultaire_category()) {
+    return S3Code::kInternalError;
+  }
+  switch (static_cast<Errc>(ec.value())) {
+    case Errc::kNoSuchContainer: return S3Code::kNoSuchBucket;
+    case Errc::kContainerExists: return S3Code::kBucketAlreadyOwnedByYou;
+    case Errc::kContainerNotEmpty: return S3Code::kBucketNotEmpty;
+    case Errc::kInvalidContainerName: return S3Code::kInvalidBucketName;
+    case Errc::kNoSuchArtifact: return S3Code::kNoSuchKey;
+    case Errc::kInvalidPath: return S3Code::kKeyTooLongError;
+    case Errc::kInvalidRange: return S3Code::kInvalidRange;
+    case Errc::kChecksumMismatch: return S3Code::kBadDigest;
+    case Errc::kContentSha256Mismatch: return S3Code::kXAmzContentSHA256Mismatch;
+    case Errc::kIncompleteBody: return S3Code::kIncompleteBody;
+    case Errc::kEntityTooLarge: return S3Code::kEntityTooLarge;
+    case Errc::kInvalidArgument: return S3Code::kInvalidArgument;
+    case Errc::kShuttingDown:
+    case Errc::kDriverUnavailable:
+    case Errc::kTimeout: return S3Code::kServiceUnavailable;
+    default: return S3Code::kInternalError;
+  }
+}
+
+}  // namespace vaultaire::s3

@@ -1,0 +1,273 @@
+#include "s3/http_server.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "common/logging.h"
+
+namespace vaultaire::s3 {
+
+HttpExchange::HttpExchange(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                           http::request_parser<http::empty_body>& header, std::string remote,
+                           const HttpServerOptions& options)
+    : stream_(stream),
+      buffer_(buffer),
+      header_(header),
+      remote_(std::move(remote)),
+      options_(options) {}
+
+HttpExchange::~HttpExchange() = default;
+
+const http::request_header<>& HttpExchange::request() const {
+  if (body_) {
+    return body_->get();
+  }
+  return header_.get();
+}
+
+std::optional<uint64_t> HttpExchange::content_length() const {
+  const auto v = body_ ? body_->content_length() : header_.content_length();
+  return v ? std::optional<uint64_t>(*v) : std::nullopt;
+}
+
+bool HttpExchange::chunked() const { return body_ ? body_->chunked() : header_.chunked(); }
+
+bool HttpExchange::body_done() const {
+  if (body_) {
+    return body_->is_done();
+  }
+  return header_.is_done();
+}
+
+bool HttpExchange::keep_alive() const {
+  const bool keep = body_ ? body_->keep_alive() : header_.keep_alive();
+  return !close_ && !failed_ && body_done() && keep;
+}
+
+asio::awaitable<Result<void>> HttpExchange::maybe_continue() {
+  if (continue_sent_) {
+    co_return Result<void>{};
+  }
+  continue_sent_ = true;
+  const auto expect = request()[http::field::expect];
+  if (!beast::iequals(expect, "100-continue")) {
+    co_return Result<void>{};
+  }
+  http::response<http::empty_body> res{http::status::continue_, 11};
+  stream_.expires_after(options_.io_timeout);
+  auto [ec, n] = co_await http::async_write(stream_, res, kNoThrow);
+  if (ec) {
+    failed_ = true;
+    co_return Errc::kIncompleteBody;
+  }
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<size_t>> HttpExchange::read_body(std::string* out, size_t max) {
+  if (!body_) {
+    if (header_.is_done()) {
+      co_return size_t{0};
+    }
+    if (auto r = co_await maybe_continue(); !r) {
+      co_return r.error();
+    }
+    body_.emplace(std::move(header_));
+    body_->body_limit(options_.body_limit);
+  }
+  http::request_parser<http::buffer_body>& parser = *body_;
+  const size_t start = out->size();
+  out->resize(start + max);
+  size_t got = 0;
+  while (got == 0 && !parser.is_done()) {
+    parser.get().body().data = out->data() + start;
+    parser.get().body().size = max;
+    stream_.expires_after(options_.io_timeout);
+    auto [ec, n] = co_await http::async_read(stream_, buffer_, parser, kNoThrow);
+    if (ec == http::error::need_buffer) {
+      ec = {};
+    }
+    got = max - parser.get().body().size;
+    if (ec) {
+      out->resize(start + got);
+      failed_ = true;
+      if (ec == http::error::body_limit) {
+        co_return Errc::kEntityTooLarge;
+      }
+      co_return Errc::kIncompleteBody;
+    }
+  }
+  out->resize(start + got);
+  body_bytes_read_ += got;
+  co_return got;
+}
+
+asio::awaitable<Result<void>> HttpExchange::send(http::response<http::string_body> response) {
+  response.keep_alive(keep_alive());
+  response.prepare_payload();
+  stream_.expires_after(options_.io_timeout);
+  const size_t body = response.body().size();
+  auto [ec, n] = co_await http::async_write(stream_, response, kNoThrow);
+  if (ec) {
+    failed_ = true;
+    co_return Errc::kIo;
+  }
+  bytes_sent_ += body;
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> HttpExchange::send_head(http::response<http::string_body> response) {
+  response.keep_alive(keep_alive());
+  http::response<http::empty_body> head(std::move(response.base()));
+  stream_.expires_after(options_.io_timeout);
+  auto [ec, n] = co_await http::async_write(stream_, head, kNoThrow);
+  if (ec) {
+    failed_ = true;
+    co_return Errc::kIo;
+  }
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> HttpExchange::send_header(
+    http::response<http::buffer_body> response) {
+  response.keep_alive(keep_alive());
+  streamed_.emplace(std::move(response));
+  streamed_->body().data = nullptr;
+  streamed_->body().more = true;
+  serializer_.emplace(*streamed_);
+  stream_.expires_after(options_.io_timeout);
+  auto [ec, n] = co_await http::async_write_header(stream_, *serializer_, kNoThrow);
+  if (ec) {
+    failed_ = true;
+    co_return Errc::kIo;
+  }
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> HttpExchange::send_body(std::string chunk, bool last) {
+  streamed_->body().data = chunk.empty() ? nullptr : chunk.data();
+  streamed_->body().size = chunk.size();
+  streamed_->body().more = !last;
+  stream_.expires_after(options_.io_timeout);
+  auto [ec, n] = co_await http::async_write(stream_, *serializer_, kNoThrow);
+  if (ec == http::error::need_buffer) {
+    ec = {};
+  }
+  if (ec) {
+    failed_ = true;
+    co_return Errc::kIo;
+  }
+  bytes_sent_ += chunk.size();
+  co_return Result<void>{};
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::create(asio::io_context& io,
+                                                       asio::ip::tcp::endpoint endpoint,
+                                                       HttpHandler handler,
+                                                       HttpServerOptions options) {
+  auto server = std::unique_ptr<HttpServer>(new HttpServer(io, std::move(handler), options));
+  boost::system::error_code ec;
+  server->acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) {
+    server->acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  }
+  if (!ec) {
+    server->acceptor_.bind(endpoint, ec);
+  }
+  if (!ec) {
+    server->acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    logger("s3")->error("cannot listen server={} endpoint={}:{} error={}", options.name,
+                        endpoint.address().to_string(), endpoint.port(), ec.message());
+    return Errc::kIo;
+  }
+  return server;
+}
+
+HttpServer::HttpServer(asio::io_context& io, HttpHandler handler, HttpServerOptions options)
+    : io_(io),
+      acceptor_(io),
+      handler_(std::move(handler)),
+      options_(std::move(options)),
+      stopping_(std::make_shared<std::atomic<bool>>(false)) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::start() {
+  asio::co_spawn(acceptor_.get_executor(), accept_loop(this), log_exception("accept loop"));
+}
+
+void HttpServer::stop() {
+  stopping_->store(true);
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+}
+
+asio::ip::tcp::endpoint HttpServer::local_endpoint() const {
+  boost::system::error_code ec;
+  return acceptor_.local_endpoint(ec);
+}
+
+asio::awaitable<void> HttpServer::accept_loop(HttpServer* self) {
+  for (;;) {
+    auto [ec, socket] = co_await self->acceptor_.async_accept(asio::make_strand(self->io_),
+                                                             kNoThrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || self->stopping_->load()) {
+        co_return;
+      }
+      // Out of file descriptors and the like: log and keep accepting after a breath.
+      logger("s3")->warn("accept failed server={} error={}", self->options_.name, ec.message());
+      asio::steady_timer timer(self->io_, std::chrono::milliseconds(50));
+      co_await timer.async_wait(kNoThrow);
+      continue;
+    }
+    socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    auto ex = socket.get_executor();
+    asio::co_spawn(ex, session(self, std::move(socket)), log_exception("http session"));
+  }
+}
+
+asio::awaitable<void> HttpServer::session(HttpServer* self, asio::ip::tcp::socket socket) {
+  boost::system::error_code ec;
+  const auto peer = socket.remote_endpoint(ec);
+  const std::string remote =
+      ec ? std::string("unknown") : peer.address().to_string() + ":" + std::to_string(peer.port());
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  const auto stopping = self->stopping_;
+  const HttpServerOptions& options = self->options_;
+  const HttpHandler& handler = self->handler_;
+  while (!stopping->load()) {
+    http::request_parser<http::empty_body> header;
+    header.body_limit(options.body_limit);
+    header.header_limit(options.header_limit);
+    stream.expires_after(options.idle_timeout);
+    auto [read_ec, n] = co_await http::async_read_header(stream, buffer, header, kNoThrow);
+    if (read_ec) {
+      if (read_ec != http::error::end_of_stream && read_ec != asio::error::operation_aborted &&
+          read_ec != beast::error::timeout && read_ec != asio::error::connection_reset &&
+          read_ec != asio::error::eof) {
+        // A malformed request: answer 400 and drop the connection.
+        http::response<http::string_body> res{http::status::bad_request, 11};
+        res.set(http::field::connection, "close");
+        res.body() = "malformed HTTP request\n";
+        res.prepare_payload();
+        stream.expires_after(std::chrono::seconds(5));
+        co_await http::async_write(stream, res, kNoThrow);
+      }
+      break;
+    }
+    HttpExchange exchange(stream, buffer, header, remote, options);
+    co_await handler(exchange);
+    if (!exchange.keep_alive()) {
+      break;
+    }
+  }
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  stream.socket().close(ec);
+}
+
+}  // namespace vaultaire::s3

@@ -1,0 +1,126 @@
+#pragma once
+
+// A Boost.Beast HTTP/1.1 server: keep-alive connections, one coroutine per connection on its own
+// strand, request bodies streamed to the handler on demand (never buffered whole), responses
+// either whole or streamed. Used by the S3 listener and the admin listener.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "common/async.h"
+#include "common/errors.h"
+
+namespace vaultaire::s3 {
+
+struct HttpServerOptions {
+  std::string name = "http";                            // for logs
+  std::chrono::seconds idle_timeout{120};               // waiting for the next request
+  std::chrono::seconds io_timeout{300};                 // any single read or write
+  uint64_t body_limit = 5ull * 1024 * 1024 * 1024 + (64 << 20);  // 5 GiB plus chunk framing
+  uint32_t header_limit = 64 * 1024;
+};
+
+// One request on a connection and its response. Owned by the connection's coroutine, which
+// awaits the handler: the exchange outlives every coroutine the handler runs on it.
+class HttpExchange {
+ public:
+  HttpExchange(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+               http::request_parser<http::empty_body>& header, std::string remote,
+               const HttpServerOptions& options);
+  ~HttpExchange();
+  HttpExchange(const HttpExchange&) = delete;
+  HttpExchange& operator=(const HttpExchange&) = delete;
+
+  const http::request_header<>& request() const;
+  const std::string& remote() const { return remote_; }
+
+  // The announced body length, if the request has a Content-Length.
+  std::optional<uint64_t> content_length() const;
+  bool chunked() const;
+
+  // Appends up to `max` body bytes to `out`; returns how many (0 once the body is complete).
+  // Sends "100 Continue" first when the client asked for it. Fails with Errc::kIncompleteBody
+  // when the client stops sending, Errc::kEntityTooLarge past the body limit.
+  asio::awaitable<Result<size_t>> read_body(std::string* out, size_t max);
+  bool body_done() const;
+
+  // A whole response. Adds Content-Length; closes the connection afterwards if the request
+  // body was not fully read or the request asked to close.
+  asio::awaitable<Result<void>> send(http::response<http::string_body> response);
+
+  // A reply to HEAD: the header as given (Content-Length describes the entity), no body.
+  asio::awaitable<Result<void>> send_head(http::response<http::string_body> response);
+
+  // A streamed response: the header (with Content-Length set by the caller), then body chunks.
+  asio::awaitable<Result<void>> send_header(http::response<http::buffer_body> response);
+  asio::awaitable<Result<void>> send_body(std::string chunk, bool last);
+
+  // Whether the connection can carry another request after this one.
+  bool keep_alive() const;
+  void close_after() { close_ = true; }
+
+  uint64_t body_bytes_read() const { return body_bytes_read_; }
+  uint64_t bytes_sent() const { return bytes_sent_; }
+
+ private:
+  asio::awaitable<Result<void>> maybe_continue();
+
+  beast::tcp_stream& stream_;
+  beast::flat_buffer& buffer_;
+  http::request_parser<http::empty_body>& header_;  // moved into body_ once the body is read
+  std::optional<http::request_parser<http::buffer_body>> body_;
+  std::optional<http::response<http::buffer_body>> streamed_;
+  std::optional<http::response_serializer<http::buffer_body>> serializer_;
+  std::string remote_;
+  const HttpServerOptions& options_;
+  bool continue_sent_ = false;
+  bool close_ = false;
+  bool failed_ = false;
+  uint64_t body_bytes_read_ = 0;
+  uint64_t bytes_sent_ = 0;
+};
+
+// The handler answers one request; it must send exactly one response.
+using HttpHandler = std::function<asio::awaitable<void>(HttpExchange&)>;
+
+class HttpServer {
+ public:
+  // Binds `endpoint` (port 0 picks a free port). Fails with Errc::kIo when it cannot listen.
+  [[nodiscard]] static Result<std::unique_ptr<HttpServer>> create(asio::io_context& io,
+                                                                  asio::ip::tcp::endpoint endpoint,
+                                                                  HttpHandler handler,
+                                                                  HttpServerOptions options);
+  ~HttpServer();
+
+  void start();
+  // Stops accepting; open connections finish their current request and close.
+  void stop();
+  asio::ip::tcp::endpoint local_endpoint() const;
+
+ private:
+  HttpServer(asio::io_context& io, HttpHandler handler, HttpServerOptions options);
+  static asio::awaitable<void> accept_loop(HttpServer* self);
+  static asio::awaitable<void> session(HttpServer* self, asio::ip::tcp::socket socket);
+
+  asio::io_context& io_;
+  asio::ip::tcp::acceptor acceptor_;
+  HttpHandler handler_;
+  HttpServerOptions options_;
+  std::shared_ptr<std::atomic<bool>> stopping_;
+};
+
+}  // namespace vaultaire::s3

@@ -1,0 +1,363 @@
+#include "s3/s3_service.h"
+
+#include <array>
+
+#include "common/crypto.h"
+#include "common/ids.h"
+#include "common/logging.h"
+#include "common/metrics.h"
+#include "s3/internal/request.h"
+#include "s3/time_format.h"
+#include "s3/xml.h"
+
+namespace vaultaire::s3 {
+namespace internal {
+
+std::string_view op_name(Op op) {
+  switch (op) {
+    case Op::kUnknown: return "Unknown";
+    case Op::kListBuckets: return "ListBuckets";
+    case Op::kCreateBucket: return "CreateBucket";
+    case Op::kHeadBucket: return "HeadBucket";
+    case Op::kDeleteBucket: return "DeleteBucket";
+    case Op::kListObjects: return "ListObjects";
+    case Op::kListObjectsV2: return "ListObjectsV2";
+    case Op::kPutObject: return "PutObject";
+    case Op::kGetObject: return "GetObject";
+    case Op::kHeadObject: return "HeadObject";
+    case Op::kDeleteObject: return "DeleteObject";
+  }
+  return "Unknown";
+}
+
+const QueryParam* Request::param(std::string_view name) const {
+  for (const auto& p : facts.query) {
+    if (p.name == name) {
+      return &p;
+    }
+  }
+  return nullptr;
+}
+
+std::string Request::resource() const {
+  std::string out = "/";
+  out.append(bucket);
+  if (!key.empty()) {
+    out.push_back('/');
+    out.append(key);
+  }
+  return out;
+}
+
+proto::RequestContext Request::context(const std::string& spoke_id) const {
+  proto::RequestContext ctx;
+  ctx.set_tenant(auth.identity.tenant);
+  ctx.set_request_id(id);
+  ctx.set_principal(auth.identity.principal);
+  ctx.set_source_address(ex.remote());
+  if (const auto ua = header("user-agent")) {
+    ctx.set_user_agent(std::string(*ua));
+  }
+  ctx.set_spoke_id(spoke_id);
+  return ctx;
+}
+
+namespace {
+template <typename Response>
+void set_common_headers(const Request& r, Response& res) {
+  res.set(http::field::server, "Vaultaire");
+  res.set("x-amz-request-id", r.id);
+  res.set("x-amz-id-2", r.id);
+  res.set(http::field::date, format_http_date(SystemClock::instance().now_unix_nanos()));
+}
+}  // namespace
+
+http::response<http::string_body> make_response(const Request& r, http::status status) {
+  http::response<http::string_body> res{status, 11};
+  set_common_headers(r, res);
+  return res;
+}
+
+http::response<http::buffer_body> make_streamed_response(const Request& r, http::status status) {
+  http::response<http::buffer_body> res{status, 11};
+  set_common_headers(r, res);
+  return res;
+}
+
+asio::awaitable<void> send(Request& r, http::response<http::string_body> response) {
+  r.status = response.result_int();
+  (void)co_await r.ex.send(std::move(response));
+}
+
+asio::awaitable<void> send_error(Request& r, S3Error error) {
+  const S3ErrorInfo& info = s3::info(error.code);
+  auto res = make_response(r, info.status);
+  r.error_code = std::string(info.code);
+  if (r.ex.request().method() != http::verb::head) {
+    XmlWriter xml;
+    xml.open("Error")
+        .element("Code", info.code)
+        .element("Message", error.text());
+    if (!r.key.empty()) {
+      xml.element("Key", r.key);
+    }
+    if (!r.bucket.empty()) {
+      xml.element("BucketName", r.bucket);
+    }
+    xml.element("Resource", r.resource()).element("RequestId", r.id).element("HostId", r.id);
+    xml.close("Error");
+    res.set(http::field::content_type, "application/xml");
+    res.body() = xml.take();
+  }
+  if (!r.ex.body_done()) {
+    // The client may still be sending a body we will not read.
+    res.set(http::field::connection, "close");
+    r.ex.close_after();
+  }
+  co_await send(r, std::move(res));
+}
+
+asio::awaitable<void> send_xml(Request& r, std::string xml) {
+  auto res = make_response(r, http::status::ok);
+  res.set(http::field::content_type, "application/xml");
+  res.body() = std::move(xml);
+  co_await send(r, std::move(res));
+}
+
+S3Result<std::optional<std::string>> content_md5(const Request& r) {
+  const auto header = r.header("content-md5");
+  if (!header) {
+    return std::optional<std::string>();
+  }
+  auto decoded = base64_decode(*header);
+  if (!decoded || decoded->size() != 16) {
+    return S3Error(S3Code::kInvalidDigest);
+  }
+  return std::optional<std::string>(std::move(*decoded));
+}
+
+asio::awaitable<S3Result<std::string>> read_small_body(Request& r, size_t limit) {
+  if (const auto len = r.ex.content_length(); len && *len > limit) {
+    co_return S3Error(S3Code::kInvalidRequest, "The request body is too large.");
+  }
+  auto md5_expected = content_md5(r);
+  if (!md5_expected) {
+    co_return md5_expected.error();
+  }
+  std::string body;
+  for (;;) {
+    auto n = co_await r.ex.read_body(&body, 64 * 1024);
+    if (!n) {
+      co_return S3Error(from_error(n.error()));
+    }
+    if (*n == 0) {
+      break;
+    }
+    if (body.size() > limit) {
+      co_return S3Error(S3Code::kInvalidRequest, "The request body is too large.");
+    }
+  }
+  if (*md5_expected && md5(body) != **md5_expected) {
+    co_return S3Error(S3Code::kBadDigest);
+  }
+  const std::string& declared = r.auth.payload_hash;
+  if (declared.size() == 64 && to_hex(sha256(body)) != declared) {
+    co_return S3Error(S3Code::kXAmzContentSHA256Mismatch);
+  }
+  co_return body;
+}
+
+}  // namespace internal
+
+using internal::Op;
+using internal::Request;
+
+namespace {
+
+// Query parameters that name an S3 sub-resource; a request carrying one of those this build does
+// not implement is answered NotImplemented rather than mistaken for a plain GET or PUT.
+constexpr std::array<std::string_view, 33> kSubresources = {
+    "accelerate", "acl",       "analytics",         "attributes",   "cors",
+    "delete",     "encryption", "intelligent-tiering", "inventory", "legal-hold",
+    "lifecycle",  "location",  "logging",           "metrics",      "notification",
+    "object-lock", "ownershipControls", "partNumber", "policy",     "policyStatus",
+    "publicAccessBlock", "replication", "requestPayment", "restore", "retention",
+    "select",     "tagging",   "torrent",           "uploadId",     "uploads",
+    "versionId",  "versioning", "website"};
+
+bool has_unsupported_subresource(const Request& r) {
+  for (const auto& p : r.facts.query) {
+    for (const auto name : kSubresources) {
+      if (p.name == name) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// Quotes a value for the access log so keys with spaces or newlines keep the line parseable.
+std::string log_quote(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+      out.append(buf);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+}  // namespace
+
+S3Service::S3Service(S3Options options, actors::Hub& hub, actors::Spoke& spoke,
+                     const CredentialStore& credentials, const Clock& clock)
+    : options_(std::move(options)),
+      hub_(hub),
+      spoke_(spoke),
+      credentials_(credentials),
+      clock_(clock),
+      bytes_in_(&metrics().counter("vaultaire_s3_bytes_received_total",
+                                   "Request body bytes received by the S3 listener")),
+      bytes_out_(&metrics().counter("vaultaire_s3_bytes_sent_total",
+                                    "Response body bytes sent by the S3 listener")) {}
+
+S3Service::~S3Service() = default;
+
+asio::awaitable<void> S3Service::handle(HttpExchange& exchange) {
+  Request r(exchange, new_request_id());
+  const auto& req = exchange.request();
+  const std::string_view target(req.target().data(), req.target().size());
+  const Target parts = split_target(target);
+  r.facts.method = std::string(req.method_string());
+  r.facts.raw_path = std::string(parts.path);
+  for (const auto& field : req) {
+    std::string name(field.name_string());
+    for (char& c : name) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    r.facts.headers.push_back({std::move(name), std::string(field.value())});
+  }
+
+  auto decoded = uri_decode(parts.path, false);
+  auto query = parse_query(parts.query);
+  if (!decoded || !query || decoded->empty() || decoded->front() != '/') {
+    co_await internal::send_error(r, S3Code::kInvalidURI);
+    finish(r);
+    co_return;
+  }
+  r.facts.decoded_path = std::move(*decoded);
+  r.facts.query = std::move(*query);
+
+  // Path-style addressing: /bucket/key
+  const std::string_view path = std::string_view(r.facts.decoded_path).substr(1);
+  const size_t slash = path.find('/');
+  r.bucket = std::string(path.substr(0, slash));
+  if (slash != std::string_view::npos) {
+    r.key = std::string(path.substr(slash + 1));
+  }
+
+  co_await dispatch(r);
+  finish(r);
+}
+
+asio::awaitable<void> S3Service::dispatch(Request& r) {
+  const http::verb method = r.ex.request().method();
+  if (r.bucket.empty()) {
+    r.op = method == http::verb::get ? Op::kListBuckets : Op::kUnknown;
+  } else if (r.key.empty()) {
+    switch (method) {
+      case http::verb::put: r.op = Op::kCreateBucket; break;
+      case http::verb::head: r.op = Op::kHeadBucket; break;
+      case http::verb::delete_: r.op = Op::kDeleteBucket; break;
+      case http::verb::get: {
+        const QueryParam* type = r.param("list-type");
+        r.op = type != nullptr && type->value == "2" ? Op::kListObjectsV2 : Op::kListObjects;
+        break;
+      }
+      default: break;
+    }
+  } else {
+    switch (method) {
+      case http::verb::put: r.op = Op::kPutObject; break;
+      case http::verb::get: r.op = Op::kGetObject; break;
+      case http::verb::head: r.op = Op::kHeadObject; break;
+      case http::verb::delete_: r.op = Op::kDeleteObject; break;
+      default: break;
+    }
+  }
+
+  const int64_t now = clock_.now_unix_nanos() / kNanosPerSecond;
+  auto auth = authenticate(r.facts, credentials_, options_.auth, now);
+  if (!auth) {
+    co_await internal::send_error(r, auth.error());
+    co_return;
+  }
+  r.auth = std::move(*auth);
+  if (r.auth.identity.anonymous) {
+    co_await internal::send_error(r, S3Code::kAccessDenied);
+    co_return;
+  }
+  if (r.op == Op::kUnknown) {
+    co_await internal::send_error(r, S3Code::kMethodNotAllowed);
+    co_return;
+  }
+  if (has_unsupported_subresource(r) ||
+      (r.op == Op::kPutObject && r.header("x-amz-copy-source").has_value())) {
+    co_await internal::send_error(r, S3Code::kNotImplemented);
+    co_return;
+  }
+
+  switch (r.op) {
+    case Op::kListBuckets: co_await list_buckets(r); break;
+    case Op::kCreateBucket: co_await create_bucket(r); break;
+    case Op::kHeadBucket: co_await head_bucket(r); break;
+    case Op::kDeleteBucket: co_await delete_bucket(r); break;
+    case Op::kListObjects: co_await list_objects(r, false); break;
+    case Op::kListObjectsV2: co_await list_objects(r, true); break;
+    case Op::kPutObject: co_await put_object(r); break;
+    case Op::kGetObject: co_await get_object(r, false); break;
+    case Op::kHeadObject: co_await get_object(r, true); break;
+    case Op::kDeleteObject: co_await delete_object(r); break;
+    case Op::kUnknown: break;
+  }
+}
+
+asio::awaitable<Result<proto::QueryReply>> S3Service::query(Request& r, proto::Query q) {
+  *q.mutable_context() = r.context(spoke_.id());
+  co_return co_await hub_.query(std::move(q));
+}
+
+asio::awaitable<Result<proto::CommandReply>> S3Service::execute(Request& r, proto::Command c) {
+  *c.mutable_context() = r.context(spoke_.id());
+  co_return co_await hub_.execute(std::move(c));
+}
+
+void S3Service::finish(Request& r) {
+  const auto elapsed = std::chrono::steady_clock::now() - r.start;
+  const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
+  bytes_in_->inc(r.ex.body_bytes_read());
+  bytes_out_->inc(r.ex.bytes_sent());
+  const std::string labels = "op=\"" + std::string(internal::op_name(r.op)) + "\",status=\"" +
+                             std::to_string(r.status) + "\"";
+  metrics().counter("vaultaire_s3_requests_total", "S3 requests by operation and status", labels)
+      .inc();
+  if (options_.access_log) {
+    logger("access")->info(
+        "request req={} op={} status={} error={} bucket={} key={} in={} out={} ms={:.3f} "
+        "remote={} principal={} ua={}",
+        r.id, internal::op_name(r.op), r.status, r.error_code.empty() ? "-" : r.error_code,
+        log_quote(r.bucket), log_quote(r.key), r.ex.body_bytes_read(), r.ex.bytes_sent(), ms,
+        r.ex.remote(), r.auth.identity.principal.empty() ? "-" : r.auth.identity.principal,
+        log_quote(r.header("user-agent").value_or("")));
+  }
+}
+
+}  // namespace vaultaire::s3

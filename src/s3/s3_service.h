@@ -1,0 +1,73 @@
+#pragma once
+
+// The S3 API: routes each HTTP request to an operation, authenticates it, and answers in S3's
+// terms (XML bodies, S3 error codes, x-amz-request-id on every response). Metadata goes through
+// the hub's commands and queries; bytes stream between the connection and the spoke's drivers
+// in chunks, so memory per request is bounded whatever the object size.
+
+#include <memory>
+#include <string>
+
+#include "actors/hub.h"
+#include "actors/spoke.h"
+#include "common/clock.h"
+#include "s3/auth.h"
+#include "s3/http_server.h"
+
+namespace vaultaire {
+class Counter;
+}
+
+namespace vaultaire::s3 {
+
+namespace internal {
+struct Request;
+}
+
+struct S3Options {
+  AuthOptions auth;                          // region and clock skew
+  uint64_t max_object_size = 5ull << 30;     // a single PUT, as S3 allows
+  size_t chunk_size = 1 << 20;               // body bytes moved per step
+  bool access_log = true;                    // one info line per request on the "access" logger
+};
+
+class S3Service {
+ public:
+  // `hub`, `spoke`, `credentials` and `clock` must outlive the service.
+  S3Service(S3Options options, actors::Hub& hub, actors::Spoke& spoke,
+            const CredentialStore& credentials, const Clock& clock);
+  ~S3Service();
+
+  // The HttpHandler of the S3 listener.
+  asio::awaitable<void> handle(HttpExchange& exchange);
+
+ private:
+  asio::awaitable<void> dispatch(internal::Request& r);
+
+  // Service and bucket operations (bucket_ops.cc).
+  asio::awaitable<void> list_buckets(internal::Request& r);
+  asio::awaitable<void> create_bucket(internal::Request& r);
+  asio::awaitable<void> head_bucket(internal::Request& r);
+  asio::awaitable<void> delete_bucket(internal::Request& r);
+  asio::awaitable<void> list_objects(internal::Request& r, bool v2);
+
+  // Object operations (object_ops.cc).
+  asio::awaitable<void> put_object(internal::Request& r);
+  asio::awaitable<void> get_object(internal::Request& r, bool head);
+  asio::awaitable<void> delete_object(internal::Request& r);
+
+  // Helpers shared by the operations.
+  asio::awaitable<Result<proto::QueryReply>> query(internal::Request& r, proto::Query q);
+  asio::awaitable<Result<proto::CommandReply>> execute(internal::Request& r, proto::Command c);
+  void finish(internal::Request& r);
+
+  S3Options options_;
+  actors::Hub& hub_;
+  actors::Spoke& spoke_;
+  const CredentialStore& credentials_;
+  const Clock& clock_;
+  Counter* bytes_in_;
+  Counter* bytes_out_;
+};
+
+}  // namespace vaultaire::s3

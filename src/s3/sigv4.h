@@ -1,0 +1,63 @@
+#pragma once
+
+// AWS Signature Version 4: canonical request, string to sign, signing key and signature.
+// Pure functions, checked against the published AWS test-suite vectors
+// (tests/unit/s3/sigv4_test.cc). Verification of incoming requests is in auth.h.
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "s3/uri.h"
+
+namespace vaultaire::s3::sigv4 {
+
+inline constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
+inline constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
+inline constexpr std::string_view kEmptySha256 =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+struct Header {
+  std::string name;   // lowercase
+  std::string value;  // as received
+};
+
+struct CanonicalInput {
+  std::string_view method;
+  std::string canonical_uri;               // see canonical_uri()
+  std::vector<QueryParam> query;           // decoded; the signature parameter already removed
+  std::vector<Header> headers;             // every header of the request (names lowercase)
+  std::vector<std::string> signed_headers; // lowercase, sorted, as listed in the signature
+  std::string_view payload_hash;
+};
+
+// The canonical URI of a decoded path: each byte URI-encoded once ('/' kept). With `normalize`
+// (every AWS service but S3) "." and ".." segments and repeated slashes are resolved first.
+std::string canonical_uri(std::string_view decoded_path, bool normalize);
+
+// Parameters encoded, then sorted by name and value, joined with '&'.
+std::string canonical_query(const std::vector<QueryParam>& query);
+
+// "name:value\n" for each signed header: values of repeated headers joined with ',', each value
+// trimmed and its runs of spaces collapsed.
+std::string canonical_headers(const std::vector<Header>& headers,
+                              const std::vector<std::string>& signed_headers);
+
+std::string canonical_request(const CanonicalInput& in);
+
+// "AWS4-HMAC-SHA256\n<amz date>\n<scope>\n<hex sha256 of canonical request>"
+std::string string_to_sign(std::string_view amz_date, std::string_view scope,
+                           std::string_view canonical_request);
+
+// HMAC chain: "AWS4"+secret, date (YYYYMMDD), region, service, "aws4_request". Raw bytes.
+std::string signing_key(std::string_view secret, std::string_view date, std::string_view region,
+                        std::string_view service);
+
+// Hex HMAC-SHA256 of the string to sign under the signing key.
+std::string signature(std::string_view signing_key, std::string_view string_to_sign);
+
+// "<date>/<region>/<service>/aws4_request"
+std::string scope(std::string_view date, std::string_view region, std::string_view service);
+
+}  // namespace vaultaire::s3::sigv4

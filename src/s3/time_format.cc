@@ -1,0 +1,99 @@
+#include "s3/time_format.h"
+
+#include <cstdio>
+#include <ctime>
+
+namespace vaultaire::s3 {
+namespace {
+
+constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+std::tm utc(int64_t unix_seconds) {
+  const auto t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return tm;
+}
+
+bool digits(std::string_view s, size_t pos, size_t n, int& out) {
+  if (pos + n > s.size()) {
+    return false;
+  }
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') {
+      return false;
+    }
+    v = v * 10 + (s[i] - '0');
+  }
+  out = v;
+  return true;
+}
+
+std::optional<int64_t> to_unix(int year, int month, int day, int hour, int minute, int second) {
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+}  // namespace
+
+std::string format_iso8601(int64_t unix_nanos) {
+  const int64_t seconds = unix_nanos / 1'000'000'000;
+  const int millis = static_cast<int>((unix_nanos / 1'000'000) % 1000);
+  const std::tm tm = utc(seconds);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+  return buf;
+}
+
+std::string format_http_date(int64_t unix_nanos) {
+  const std::tm tm = utc(unix_nanos / 1'000'000'000);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
+                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                tm.tm_sec);
+  return buf;
+}
+
+std::optional<int64_t> parse_amz_date(std::string_view s) {
+  int y, mo, d, h, mi, se;
+  if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z' || !digits(s, 0, 4, y) ||
+      !digits(s, 4, 2, mo) || !digits(s, 6, 2, d) || !digits(s, 9, 2, h) ||
+      !digits(s, 11, 2, mi) || !digits(s, 13, 2, se)) {
+    return std::nullopt;
+  }
+  return to_unix(y, mo, d, h, mi, se);
+}
+
+std::optional<int64_t> parse_http_date(std::string_view s) {
+  // "Mon, 12 Oct 2009 17:50:30 GMT"
+  if (s.size() != 29 || s[3] != ',' || s.substr(25) != " GMT") {
+    return std::nullopt;
+  }
+  int d, y, h, mi, se;
+  if (!digits(s, 5, 2, d) || !digits(s, 12, 4, y) || !digits(s, 17, 2, h) ||
+      !digits(s, 20, 2, mi) || !digits(s, 23, 2, se) || s[19] != ':' || s[22] != ':') {
+    return std::nullopt;
+  }
+  const std::string_view month = s.substr(8, 3);
+  for (int m = 0; m < 12; ++m) {
+    if (month == kMonths[m]) {
+      return to_unix(y, m + 1, d, h, mi, se);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace vaultaire::s3

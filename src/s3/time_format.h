@@ -1,0 +1,22 @@
+#pragma once
+
+// The time formats S3 speaks: ISO 8601 in XML bodies, RFC 1123 in HTTP headers, the compact
+// form of x-amz-date.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace vaultaire::s3 {
+
+// 2009-10-12T17:50:30.123Z
+std::string format_iso8601(int64_t unix_nanos);
+// Mon, 12 Oct 2009 17:50:30 GMT
+std::string format_http_date(int64_t unix_nanos);
+// 20091012T175030Z -> seconds since the epoch
+std::optional<int64_t> parse_amz_date(std::string_view s);
+// RFC 1123 ("Mon, 12 Oct 2009 17:50:30 GMT") -> seconds since the epoch
+std::optional<int64_t> parse_http_date(std::string_view s);
+
+}  // namespace vaultaire::s3

@@ -1,0 +1,32 @@
+#pragma once
+
+// Writing S3 XML bodies. A small streaming writer (listings of 1000 entries are on the hot
+// path); request bodies are parsed with pugixml where an operation takes one.
+
+#include <string>
+#include <string_view>
+
+namespace vaultaire::s3 {
+
+// Escapes text for an XML element: & < > " ' and the control characters XML parsers would
+// otherwise normalise away (CR, LF, TAB as character references).
+void append_xml_escaped(std::string& out, std::string_view text);
+
+class XmlWriter {
+ public:
+  XmlWriter();  // starts with the XML declaration
+
+  // <tag xmlns="http://s3.amazonaws.com/doc/2006-03-01/"> when `s3_namespace`.
+  XmlWriter& open(std::string_view tag, bool s3_namespace = false);
+  XmlWriter& close(std::string_view tag);
+  // <tag>escaped text</tag>
+  XmlWriter& element(std::string_view tag, std::string_view text);
+  XmlWriter& element(std::string_view tag, uint64_t value);
+
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+}  // namespace vaultaire::s3

@@ -1,0 +1,193 @@
+#include "server/server.h"
+
+#include <stdexcept>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "common/logging.h"
+#include "common/metrics.h"
+#include "drivers/local_driver.h"
+
+namespace vaultaire::server {
+namespace {
+
+asio::ip::tcp::endpoint endpoint_of(const std::string& text) {
+  const HostPort hp = parse_host_port(text);
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(hp.host == "localhost" ? "127.0.0.1" : hp.host, ec);
+  if (ec) {
+    throw std::runtime_error("bad listen address '" + text + "': " + ec.message());
+  }
+  return {address, hp.port};
+}
+
+[[noreturn]] void startup_failure(const std::string& what, const boost::system::error_code& ec) {
+  throw std::runtime_error(what + ": " + ec.message());
+}
+
+}  // namespace
+
+Server::Server(Config config, RootCredentials root)
+    : config_(std::move(config)), signals_(io_, SIGINT, SIGTERM) {
+  auto log = logger("server");
+  if (config_.blocking_threads != 0) {
+    set_blocking_threads(config_.blocking_threads);
+  }
+  std::error_code fs_ec;
+  std::filesystem::create_directories(config_.data_dir, fs_ec);
+  if (fs_ec) {
+    throw std::runtime_error("cannot create data dir " + config_.data_dir.string() + ": " +
+                             fs_ec.message());
+  }
+
+  auto store = events::Store::open(config_.data_dir / "db", events::OpenMode::kPrimary);
+  if (!store) {
+    startup_failure("cannot open the event store in " + (config_.data_dir / "db").string(),
+                    store.error());
+  }
+  store_ = std::move(*store);
+  auto event_log = events::EventLog::open(*store_, SystemClock::instance());
+  if (!event_log) {
+    startup_failure("cannot open the event log", event_log.error());
+  }
+  log_ = std::move(*event_log);
+  views_ = std::make_unique<events::ViewReader>(*store_);
+  metrics().gauge("vaultaire_events_last_sequence", "Sequence number of the last durable event",
+                  [l = log_.get()] { return static_cast<double>(l->last_sequence()); });
+
+  auto local = drivers::LocalDriver::create(
+      {.name = "local", .root = config_.data_dir / "drivers" / "local"}, SystemClock::instance());
+  if (!local) {
+    startup_failure("cannot open the local driver", local.error());
+  }
+  std::vector<std::unique_ptr<drivers::Driver>> drivers;
+  drivers.push_back(std::move(*local));
+  spoke_ = std::make_unique<actors::Spoke>(
+      io_.get_executor(),
+      actors::SpokeOptions{.id = config_.spoke_id, .default_driver = "local", .default_tier = "hot"},
+      std::move(drivers));
+  hub_ = std::make_unique<actors::LocalHub>(io_.get_executor(), *log_, *views_);
+
+  sweep_orphans();
+
+  credentials_.add(s3::Credential{
+      .access_key = root.access_key,
+      .secret = root.secret_key,
+      .identity = {.tenant = "default", .principal = root.access_key, .anonymous = false}});
+  s3::S3Options s3_options;
+  s3_options.auth.region = config_.region;
+  s3_options.access_log = config_.access_log;
+  s3_ = std::make_unique<s3::S3Service>(s3_options, *hub_, *spoke_, credentials_,
+                                        SystemClock::instance());
+  admin_ = std::make_unique<AdminService>([this]() { return ready(); });
+
+  auto s3_listener = s3::HttpServer::create(
+      io_, endpoint_of(config_.s3_listen),
+      [svc = s3_.get()](s3::HttpExchange& ex) { return svc->handle(ex); }, {.name = "s3"});
+  if (!s3_listener) {
+    startup_failure("cannot listen on " + config_.s3_listen, s3_listener.error());
+  }
+  s3_listener_ = std::move(*s3_listener);
+  auto admin_listener = s3::HttpServer::create(
+      io_, endpoint_of(config_.admin_listen),
+      [svc = admin_.get()](s3::HttpExchange& ex) { return svc->handle(ex); },
+      {.name = "admin", .idle_timeout = std::chrono::seconds(30)});
+  if (!admin_listener) {
+    startup_failure("cannot listen on " + config_.admin_listen, admin_listener.error());
+  }
+  admin_listener_ = std::move(*admin_listener);
+
+  const auto s3_ep = s3_listener_->local_endpoint();
+  const auto admin_ep = admin_listener_->local_endpoint();
+  log->info("vaultaire serving s3=http://{}:{} admin=http://{}:{} data_dir={} region={} "
+            "access_key={} last_sequence={}",
+            s3_ep.address().to_string(), s3_ep.port(), admin_ep.address().to_string(),
+            admin_ep.port(), config_.data_dir.string(), config_.region, root.access_key,
+            log_->last_sequence());
+}
+
+Server::~Server() {
+  s3_listener_.reset();
+  admin_listener_.reset();
+  if (hub_) {
+    hub_->registry().stop();
+  }
+  if (log_) {
+    log_->stop();
+  }
+}
+
+void Server::sweep_orphans() {
+  const int64_t now = SystemClock::instance().now_unix_nanos() / kNanosPerSecond;
+  const int64_t cutoff = now - config_.sweep_grace_seconds;
+  for (const auto& [name, driver] : spoke_->drivers()) {
+    auto referenced = [views = views_.get(), driver_name = name](std::string_view id) {
+      auto r = views->blob_referenced(driver_name, id);
+      return !r || *r;  // when unsure, keep the blob
+    };
+    std::optional<Result<drivers::SweepReport>> outcome;
+    asio::co_spawn(io_, driver->sweep(std::move(referenced), cutoff),
+                   [&outcome](std::exception_ptr e, Result<drivers::SweepReport> r) {
+                     outcome = e ? Result<drivers::SweepReport>(Errc::kInternal) : std::move(r);
+                   });
+    io_.run();
+    io_.restart();
+    if (outcome && *outcome) {
+      const auto& rep = **outcome;
+      logger("server")->info(
+          "startup sweep driver={} examined={} removed={} removed_bytes={} temp_removed={}",
+          name, rep.examined, rep.removed, rep.removed_bytes, rep.temp_removed);
+    } else {
+      logger("server")->warn("startup sweep failed driver={}", name);
+    }
+  }
+}
+
+asio::awaitable<bool> Server::ready() {
+  for (const auto& [name, driver] : spoke_->drivers()) {
+    if (!co_await driver->health()) {
+      co_return false;
+    }
+  }
+  co_return true;
+}
+
+void Server::run() {
+  hub_->registry().start_eviction(std::chrono::seconds(std::max<int64_t>(1, config_.actor_idle_seconds / 2)),
+                                  std::chrono::seconds(config_.actor_idle_seconds));
+  s3_listener_->start();
+  admin_listener_->start();
+  signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
+    if (!ec) {
+      logger("server")->info("signal received signal={} stopping", signo);
+      stop();
+    }
+  });
+  const unsigned n = config_.io_threads != 0 ? config_.io_threads
+                                             : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < n; ++i) {
+    threads.emplace_back([this] { io_.run(); });
+  }
+  io_.run();
+  for (auto& t : threads) {
+    t.join();
+  }
+  logger("server")->info("stopped last_sequence={}", log_->last_sequence());
+}
+
+void Server::stop() {
+  asio::post(io_, [this] {
+    s3_listener_->stop();
+    admin_listener_->stop();
+    hub_->registry().stop();
+    boost::system::error_code ec;
+    signals_.cancel(ec);
+    // Requests in flight get a moment to finish; acknowledged writes are durable regardless.
+    auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(200));
+    timer->async_wait([this, timer](const boost::system::error_code&) { io_.stop(); });
+  });
+}
+
+}  // namespace vaultaire::server

@@ -1,0 +1,62 @@
+#pragma once
+
+// The `vaultaire serve` process: configuration in, actors and listeners wired, run until a
+// signal. Owns everything; destruction order is the reverse of construction (listeners, hub,
+// log, store).
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "actors/local_hub.h"
+#include "actors/spoke.h"
+#include "common/config.h"
+#include "events/event_log.h"
+#include "events/store.h"
+#include "events/view_reader.h"
+#include "s3/auth.h"
+#include "s3/http_server.h"
+#include "s3/s3_service.h"
+#include "server/admin.h"
+
+namespace vaultaire::server {
+
+struct RootCredentials {
+  std::string access_key;
+  std::string secret_key;
+};
+
+class Server {
+ public:
+  // Opens the data directory, sweeps orphan blobs and binds the listeners. Throws
+  // std::runtime_error on any startup failure (main reports it and exits non-zero).
+  Server(Config config, RootCredentials root);
+  ~Server();
+
+  // Serves until SIGINT or SIGTERM (or stop()), then drains and returns.
+  void run();
+  void stop();
+
+ private:
+  void sweep_orphans();
+  asio::awaitable<bool> ready();
+
+  Config config_;
+  asio::io_context io_;
+  std::unique_ptr<events::Store> store_;
+  std::unique_ptr<events::EventLog> log_;
+  std::unique_ptr<events::ViewReader> views_;
+  std::unique_ptr<actors::Spoke> spoke_;
+  std::unique_ptr<actors::LocalHub> hub_;
+  s3::StaticCredentialStore credentials_;
+  std::unique_ptr<s3::S3Service> s3_;
+  std::unique_ptr<AdminService> admin_;
+  std::unique_ptr<s3::HttpServer> s3_listener_;
+  std::unique_ptr<s3::HttpServer> admin_listener_;
+  asio::signal_set signals_;
+};
+
+}  // namespace vaultaire::server
