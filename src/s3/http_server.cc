@@ -43,7 +43,11 @@ bool HttpExchange::body_done() const {
 
 bool HttpExchange::keep_alive() const {
   const bool keep = body_ ? body_->keep_alive() : header_.keep_alive();
-  return !close_ && !failed_ && body_done() && keep;
+  // A client that asked for 100-continue and got a final answer instead may still send its
+  // body, or (botocore) mis-parse the next response on this connection: start afresh.
+  const bool expect_pending =
+      !continue_sent_ && beast::iequals(request()[http::field::expect], "100-continue");
+  return !close_ && !failed_ && !expect_pending && body_done() && keep;
 }
 
 asio::awaitable<Result<void>> HttpExchange::maybe_continue() {
@@ -67,11 +71,12 @@ asio::awaitable<Result<void>> HttpExchange::maybe_continue() {
 
 asio::awaitable<Result<size_t>> HttpExchange::read_body(std::string* out, size_t max) {
   if (!body_) {
-    if (header_.is_done()) {
-      co_return size_t{0};
-    }
+    // Even an empty body gets its 100 Continue: some clients wait for it regardless.
     if (auto r = co_await maybe_continue(); !r) {
       co_return r.error();
+    }
+    if (header_.is_done()) {
+      co_return size_t{0};
     }
     body_.emplace(std::move(header_));
     body_->body_limit(options_.body_limit);
