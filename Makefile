@@ -42,10 +42,16 @@ $(BUILD)/build.ninja: CMakeLists.txt
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
+ROOT_ACCESS_KEY ?= $(or $(VAULTAIRE_ROOT_ACCESS_KEY),vaultaire)
+ROOT_SECRET_KEY ?= $(or $(VAULTAIRE_ROOT_SECRET_KEY),vaultaire-secret)
+
 run: build
 	@mkdir -p $(DATA_DIR)
-	VAULTAIRE_ROOT_ACCESS_KEY=$${VAULTAIRE_ROOT_ACCESS_KEY:-vaultaire} \
-	VAULTAIRE_ROOT_SECRET_KEY=$${VAULTAIRE_ROOT_SECRET_KEY:-vaultaire-secret} \
+	@echo "S3 endpoint  http://127.0.0.1:8080  (region us-east-1, path-style)"
+	@echo "credentials  AWS_ACCESS_KEY_ID=$(ROOT_ACCESS_KEY) AWS_SECRET_ACCESS_KEY=$(ROOT_SECRET_KEY)"
+	@echo "admin        http://127.0.0.1:8081/health /ready /metrics"
+	@echo "data         $(DATA_DIR)   events: $(BUILD)/bin/vaultctl events tail --data-dir $(DATA_DIR)"
+	VAULTAIRE_ROOT_ACCESS_KEY=$(ROOT_ACCESS_KEY) VAULTAIRE_ROOT_SECRET_KEY=$(ROOT_SECRET_KEY) \
 	  $(BUILD)/bin/vaultaire serve --data-dir $(DATA_DIR) \
 	  --s3-listen 127.0.0.1:8080 --admin-listen 127.0.0.1:8081
 

@@ -15,8 +15,7 @@ namespace {
 }
 
 template <typename T>
-void read(const toml::table& t, const std::filesystem::path& path, std::string_view key,
-          T& out) {
+void read(const toml::table& t, const std::filesystem::path& path, std::string_view key, T& out) {
   const toml::node* node = t.get(key);
   if (node == nullptr) {
     return;
@@ -46,8 +45,8 @@ void reject_unknown(const toml::table& t, const std::filesystem::path& path,
                     const std::set<std::string>& known, const std::string& section) {
   for (const auto& [key, node] : t) {
     if (!known.contains(std::string(key.str()))) {
-      fail(path, "unknown key '" + (section.empty() ? "" : section + ".") +
-                     std::string(key.str()) + "'");
+      fail(path,
+           "unknown key '" + (section.empty() ? "" : section + ".") + std::string(key.str()) + "'");
     }
   }
 }
@@ -76,10 +75,9 @@ Config load_config(const std::filesystem::path& path) {
     msg << e.description() << " at " << e.source().begin;
     fail(path, msg.str());
   }
-  reject_unknown(root, path,
-                 {"data_dir", "region", "spoke_id", "s3", "admin", "log", "threads", "gc",
-                  "actors"},
-                 "");
+  reject_unknown(
+      root, path,
+      {"data_dir", "region", "spoke_id", "s3", "admin", "log", "threads", "gc", "actors"}, "");
   read(root, path, "data_dir", c.data_dir);
   read(root, path, "region", c.region);
   read(root, path, "spoke_id", c.spoke_id);

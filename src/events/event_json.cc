@@ -1,27 +1,14 @@
 #include "events/event_json.h"
 
-#include <cstdio>
-#include <ctime>
-
+#include "common/time_format.h"
 #include "events/event_log.h"
 
 namespace vaultaire::events {
 
-std::string format_time(int64_t unix_nanos) {
-  const auto seconds = static_cast<std::time_t>(unix_nanos / 1'000'000'000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>((unix_nanos / 1'000'000) % 1000));
-  return buf;
-}
-
 nlohmann::json event_to_json(const proto::Event& e) {
   nlohmann::json j;
   j["sequence"] = e.sequence();
-  j["time"] = format_time(e.time_unix_nanos());
+  j["time"] = format_iso8601(e.time_unix_nanos());
   j["time_unix_nanos"] = e.time_unix_nanos();
   j["type"] = std::string(event_type_name(e));
   j["tenant"] = e.tenant();

@@ -14,7 +14,4 @@ namespace vaultaire::events {
 
 nlohmann::json event_to_json(const proto::Event& event);
 
-// 2026-11-21T10:00:00.123Z
-std::string format_time(int64_t unix_nanos);
-
 }  // namespace vaultaire::events

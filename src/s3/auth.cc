@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 
 #include "common/crypto.h"
-#include "s3/time_format.h"
+#include "common/time_format.h"
 
 namespace vaultaire::s3 {
 namespace {
@@ -13,8 +14,12 @@ constexpr std::string_view kService = "s3";
 constexpr int64_t kMaxPresignSeconds = 7 * 24 * 3600;
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
   return s;
 }
 
@@ -43,7 +48,7 @@ const QueryParam* find_param(const std::vector<QueryParam>& query, std::string_v
 // The parts of a SigV4 signature, from the header or the query string.
 struct Signed {
   std::string access_key;
-  std::string date;     // YYYYMMDD of the credential scope
+  std::string date;  // YYYYMMDD of the credential scope
   std::string region;
   std::string service;
   std::vector<std::string> signed_headers;
@@ -108,35 +113,44 @@ bool is_sorted_lowercase(const std::vector<std::string>& names) {
 }
 
 // Checks the scope and the signature; fills `out` on success.
+// Where the signature came from decides how its scope errors are named.
+enum class Via { kHeader, kQuery };
+
 S3Result<Authenticated> verify(const RequestFacts& request, const CredentialStore& store,
-                               const AuthOptions& options, const Signed& sig,
+                               const AuthOptions& options, const Signed& sig, Via via,
                                std::vector<QueryParam> query, std::string payload_hash) {
+  const S3Code malformed = via == Via::kHeader ? S3Code::kAuthorizationHeaderMalformed
+                                               : S3Code::kAuthorizationQueryParametersError;
   const auto credential = store.find(sig.access_key);
   if (!credential) {
     return S3Error(S3Code::kInvalidAccessKeyId);
   }
   if (sig.amz_date.substr(0, 8) != sig.date) {
-    return S3Error(S3Code::kAuthorizationHeaderMalformed,
-                   "Invalid credential date. Date is not the same as X-Amz-Date.");
+    return S3Error(malformed, "Invalid credential date. Date is not the same as X-Amz-Date.");
   }
   if (sig.region != options.region) {
-    return S3Error(S3Code::kAuthorizationHeaderMalformed,
-                   "The authorization header is malformed; the region '" + sig.region +
-                       "' is wrong; expecting '" + options.region + "'");
+    return S3Error(malformed, "The credential scope is malformed; the region '" + sig.region +
+                                  "' is wrong; expecting '" + options.region + "'");
   }
   if (sig.service != kService) {
-    return S3Error(S3Code::kAuthorizationHeaderMalformed,
-                   "The authorization header is malformed; incorrect service '" + sig.service +
-                       "'. This endpoint belongs to 's3'.");
+    return S3Error(malformed, "The credential scope is malformed; incorrect service '" +
+                                  sig.service + "'. This endpoint belongs to 's3'.");
   }
-  if (!std::binary_search(sig.signed_headers.begin(), sig.signed_headers.end(), "host") ||
-      !is_sorted_lowercase(sig.signed_headers)) {
-    return S3Error(S3Code::kAuthorizationHeaderMalformed,
-                   "SignedHeaders must be sorted, lowercase and include host.");
+  if (!is_sorted_lowercase(sig.signed_headers) ||
+      !std::binary_search(sig.signed_headers.begin(), sig.signed_headers.end(), "host")) {
+    return S3Error(malformed, "SignedHeaders must be sorted, lowercase and include host.");
+  }
+  // Every x-amz-* header changes what the request does: an unsigned one could have been added
+  // or altered on the way.
+  for (const auto& h : request.headers) {
+    if (h.name.substr(0, 6) == "x-amz-" &&
+        !std::binary_search(sig.signed_headers.begin(), sig.signed_headers.end(), h.name)) {
+      return S3Error(S3Code::kAccessDenied,
+                     "There were headers present in the request which were not signed: " + h.name);
+    }
   }
 
-  const std::string key =
-      sigv4::signing_key(credential->secret, sig.date, sig.region, sig.service);
+  const std::string key = sigv4::signing_key(credential->secret, sig.date, sig.region, sig.service);
   const std::string scope = sigv4::scope(sig.date, sig.region, sig.service);
   sigv4::CanonicalInput in{.method = request.method,
                            .canonical_uri = sigv4::canonical_uri(request.decoded_path, false),
@@ -199,10 +213,11 @@ S3Result<Authenticated> authenticate_header(const RequestFacts& request,
                           payload->substr(0, 10) == "STREAMING-" ||
                           (payload->size() == 64 && from_hex(*payload).has_value());
   if (!known_mode) {
-    return S3Error(S3Code::kInvalidArgument, "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
-                                             "STREAMING-... or a SHA-256 in hex");
+    return S3Error(S3Code::kInvalidArgument,
+                   "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
+                   "STREAMING-... or a SHA-256 in hex");
   }
-  return verify(request, store, options, *sig, request.query, std::string(*payload));
+  return verify(request, store, options, *sig, Via::kHeader, request.query, std::string(*payload));
 }
 
 S3Result<Authenticated> authenticate_presigned(const RequestFacts& request,
@@ -253,7 +268,7 @@ S3Result<Authenticated> authenticate_presigned(const RequestFacts& request,
   }
   const auto declared = find_header(request.headers, "x-amz-content-sha256");
   std::string payload = declared ? std::string(*declared) : std::string(sigv4::kUnsignedPayload);
-  return verify(request, store, options, sig, std::move(query), std::move(payload));
+  return verify(request, store, options, sig, Via::kQuery, std::move(query), std::move(payload));
 }
 
 }  // namespace

@@ -54,9 +54,9 @@ class StaticCredentialStore final : public CredentialStore {
 // What authentication looks at in a request.
 struct RequestFacts {
   std::string method;
-  std::string raw_path;             // as sent, still percent-encoded
+  std::string raw_path;  // as sent, still percent-encoded
   std::string decoded_path;
-  std::vector<QueryParam> query;    // decoded
+  std::vector<QueryParam> query;       // decoded
   std::vector<sigv4::Header> headers;  // names lowercase, in arrival order
 };
 

@@ -6,9 +6,9 @@
 #include <pugixml.hpp>
 
 #include "common/crypto.h"
+#include "common/time_format.h"
 #include "s3/internal/request.h"
 #include "s3/s3_service.h"
-#include "s3/time_format.h"
 #include "s3/xml.h"
 
 namespace vaultaire::s3 {
@@ -125,11 +125,11 @@ asio::awaitable<void> S3Service::list_objects(Request& r, bool v2) {
   uint32_t max_keys = kMaxKeys;
   if (const QueryParam* p = r.param("max-keys")) {
     int64_t parsed = -1;
-    const auto [end, ec] = std::from_chars(p->value.data(), p->value.data() + p->value.size(),
-                                           parsed);
+    const auto [end, ec] =
+        std::from_chars(p->value.data(), p->value.data() + p->value.size(), parsed);
     if (ec != std::errc() || end != p->value.data() + p->value.size() || parsed < 0) {
-      co_await internal::send_error(
-          r, S3Error(S3Code::kInvalidArgument, "Provided max-keys not an integer or within "
+      co_await internal::send_error(r, S3Error(S3Code::kInvalidArgument,
+                                               "Provided max-keys not an integer or within "
                                                "integer range"));
       co_return;
     }
@@ -165,7 +165,7 @@ asio::awaitable<void> S3Service::list_objects(Request& r, bool v2) {
   const proto::ArtifactList& page = reply->artifacts();
 
   auto enc = [url](std::string_view s) { return url ? uri_encode(s, true) : std::string(s); };
-  const bool owner = !v2 || r.has_param("fetch-owner") && value("fetch-owner") == "true";
+  const bool owner = !v2 || value("fetch-owner") == "true";
 
   XmlWriter xml;
   xml.open("ListBucketResult", true).element("Name", r.bucket).element("Prefix", enc(prefix));

@@ -11,8 +11,7 @@ using boost::beast::http::status;
 
 constexpr std::array<S3ErrorInfo, 30> kTable = {{
     {"AccessDenied", status::forbidden, "Access Denied"},
-    {"AuthorizationHeaderMalformed", status::bad_request,
-     "The authorization header is malformed."},
+    {"AuthorizationHeaderMalformed", status::bad_request, "The authorization header is malformed."},
     {"AuthorizationQueryParametersError", status::bad_request,
      "Error parsing the X-Amz-Credential parameter."},
     {"BadDigest", status::bad_request,
@@ -44,8 +43,7 @@ constexpr std::array<S3ErrorInfo, 30> kTable = {{
      "The specified method is not allowed against this resource."},
     {"MissingContentLength", status::length_required,
      "You must provide the Content-Length HTTP header."},
-    {"MissingSecurityHeader", status::bad_request,
-     "Your request is missing a required header."},
+    {"MissingSecurityHeader", status::bad_request, "Your request is missing a required header."},
     {"NoSuchBucket", status::not_found, "The specified bucket does not exist"},
     {"NoSuchKey", status::not_found, "The specified key does not exist."},
     {"NotImplemented", status::not_implemented,
@@ -73,22 +71,36 @@ S3Code from_error(const boost::system::error_code& ec) {
     return S3Code::kInternalError;
   }
   switch (static_cast<Errc>(ec.value())) {
-    case Errc::kNoSuchContainer: return S3Code::kNoSuchBucket;
-    case Errc::kContainerExists: return S3Code::kBucketAlreadyOwnedByYou;
-    case Errc::kContainerNotEmpty: return S3Code::kBucketNotEmpty;
-    case Errc::kInvalidContainerName: return S3Code::kInvalidBucketName;
-    case Errc::kNoSuchArtifact: return S3Code::kNoSuchKey;
-    case Errc::kInvalidPath: return S3Code::kKeyTooLongError;
-    case Errc::kInvalidRange: return S3Code::kInvalidRange;
-    case Errc::kChecksumMismatch: return S3Code::kBadDigest;
-    case Errc::kContentSha256Mismatch: return S3Code::kXAmzContentSHA256Mismatch;
-    case Errc::kIncompleteBody: return S3Code::kIncompleteBody;
-    case Errc::kEntityTooLarge: return S3Code::kEntityTooLarge;
-    case Errc::kInvalidArgument: return S3Code::kInvalidArgument;
+    case Errc::kNoSuchContainer:
+      return S3Code::kNoSuchBucket;
+    case Errc::kContainerExists:
+      return S3Code::kBucketAlreadyOwnedByYou;
+    case Errc::kContainerNotEmpty:
+      return S3Code::kBucketNotEmpty;
+    case Errc::kInvalidContainerName:
+      return S3Code::kInvalidBucketName;
+    case Errc::kNoSuchArtifact:
+      return S3Code::kNoSuchKey;
+    case Errc::kInvalidPath:
+      return S3Code::kKeyTooLongError;
+    case Errc::kInvalidRange:
+      return S3Code::kInvalidRange;
+    case Errc::kChecksumMismatch:
+      return S3Code::kBadDigest;
+    case Errc::kContentSha256Mismatch:
+      return S3Code::kXAmzContentSHA256Mismatch;
+    case Errc::kIncompleteBody:
+      return S3Code::kIncompleteBody;
+    case Errc::kEntityTooLarge:
+      return S3Code::kEntityTooLarge;
+    case Errc::kInvalidArgument:
+      return S3Code::kInvalidArgument;
     case Errc::kShuttingDown:
     case Errc::kDriverUnavailable:
-    case Errc::kTimeout: return S3Code::kServiceUnavailable;
-    default: return S3Code::kInternalError;
+    case Errc::kTimeout:
+      return S3Code::kServiceUnavailable;
+    default:
+      return S3Code::kInternalError;
   }
 }
 

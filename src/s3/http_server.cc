@@ -217,8 +217,8 @@ asio::ip::tcp::endpoint HttpServer::local_endpoint() const {
 
 asio::awaitable<void> HttpServer::accept_loop(HttpServer* self) {
   for (;;) {
-    auto [ec, socket] = co_await self->acceptor_.async_accept(asio::make_strand(self->io_),
-                                                             kNoThrow);
+    auto [ec, socket] =
+        co_await self->acceptor_.async_accept(asio::make_strand(self->io_), kNoThrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || self->stopping_->load()) {
         co_return;

@@ -27,9 +27,9 @@
 namespace vaultaire::s3 {
 
 struct HttpServerOptions {
-  std::string name = "http";                            // for logs
-  std::chrono::seconds idle_timeout{120};               // waiting for the next request
-  std::chrono::seconds io_timeout{300};                 // any single read or write
+  std::string name = "http";                                     // for logs
+  std::chrono::seconds idle_timeout{120};                        // waiting for the next request
+  std::chrono::seconds io_timeout{300};                          // any single read or write
   uint64_t body_limit = 5ull * 1024 * 1024 * 1024 + (64 << 20);  // 5 GiB plus chunk framing
   uint32_t header_limit = 64 * 1024;
 };

@@ -9,9 +9,9 @@
 
 #include "common/crypto.h"
 #include "common/logging.h"
+#include "common/time_format.h"
 #include "s3/internal/request.h"
 #include "s3/s3_service.h"
-#include "s3/time_format.h"
 
 namespace vaultaire::s3 {
 
@@ -354,8 +354,7 @@ asio::awaitable<void> S3Service::get_object(Request& r, bool head) {
     event.set_range_last(range.range->last);
   }
   if (auto recorded = co_await execute(r, std::move(read)); !recorded) {
-    logger("s3")->warn("read event not recorded req={} error={}", r.id,
-                       recorded.error().message());
+    logger("s3")->warn("read event not recorded req={} error={}", r.id, recorded.error().message());
   }
 }
 

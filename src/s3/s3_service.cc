@@ -6,8 +6,8 @@
 #include "common/ids.h"
 #include "common/logging.h"
 #include "common/metrics.h"
+#include "common/time_format.h"
 #include "s3/internal/request.h"
-#include "s3/time_format.h"
 #include "s3/xml.h"
 
 namespace vaultaire::s3 {
@@ -15,17 +15,28 @@ namespace internal {
 
 std::string_view op_name(Op op) {
   switch (op) {
-    case Op::kUnknown: return "Unknown";
-    case Op::kListBuckets: return "ListBuckets";
-    case Op::kCreateBucket: return "CreateBucket";
-    case Op::kHeadBucket: return "HeadBucket";
-    case Op::kDeleteBucket: return "DeleteBucket";
-    case Op::kListObjects: return "ListObjects";
-    case Op::kListObjectsV2: return "ListObjectsV2";
-    case Op::kPutObject: return "PutObject";
-    case Op::kGetObject: return "GetObject";
-    case Op::kHeadObject: return "HeadObject";
-    case Op::kDeleteObject: return "DeleteObject";
+    case Op::kUnknown:
+      return "Unknown";
+    case Op::kListBuckets:
+      return "ListBuckets";
+    case Op::kCreateBucket:
+      return "CreateBucket";
+    case Op::kHeadBucket:
+      return "HeadBucket";
+    case Op::kDeleteBucket:
+      return "DeleteBucket";
+    case Op::kListObjects:
+      return "ListObjects";
+    case Op::kListObjectsV2:
+      return "ListObjectsV2";
+    case Op::kPutObject:
+      return "PutObject";
+    case Op::kGetObject:
+      return "GetObject";
+    case Op::kHeadObject:
+      return "HeadObject";
+    case Op::kDeleteObject:
+      return "DeleteObject";
   }
   return "Unknown";
 }
@@ -95,9 +106,7 @@ asio::awaitable<void> send_error(Request& r, S3Error error) {
   r.error_code = std::string(info.code);
   if (r.ex.request().method() != http::verb::head) {
     XmlWriter xml;
-    xml.open("Error")
-        .element("Code", info.code)
-        .element("Message", error.text());
+    xml.open("Error").element("Code", info.code).element("Message", error.text());
     if (!r.key.empty()) {
       xml.element("Key", r.key);
     }
@@ -176,14 +185,39 @@ namespace {
 
 // Query parameters that name an S3 sub-resource; a request carrying one of those this build does
 // not implement is answered NotImplemented rather than mistaken for a plain GET or PUT.
-constexpr std::array<std::string_view, 33> kSubresources = {
-    "accelerate", "acl",       "analytics",         "attributes",   "cors",
-    "delete",     "encryption", "intelligent-tiering", "inventory", "legal-hold",
-    "lifecycle",  "location",  "logging",           "metrics",      "notification",
-    "object-lock", "ownershipControls", "partNumber", "policy",     "policyStatus",
-    "publicAccessBlock", "replication", "requestPayment", "restore", "retention",
-    "select",     "tagging",   "torrent",           "uploadId",     "uploads",
-    "versionId",  "versioning", "website"};
+constexpr std::array<std::string_view, 33> kSubresources = {"accelerate",
+                                                            "acl",
+                                                            "analytics",
+                                                            "attributes",
+                                                            "cors",
+                                                            "delete",
+                                                            "encryption",
+                                                            "intelligent-tiering",
+                                                            "inventory",
+                                                            "legal-hold",
+                                                            "lifecycle",
+                                                            "location",
+                                                            "logging",
+                                                            "metrics",
+                                                            "notification",
+                                                            "object-lock",
+                                                            "ownershipControls",
+                                                            "partNumber",
+                                                            "policy",
+                                                            "policyStatus",
+                                                            "publicAccessBlock",
+                                                            "replication",
+                                                            "requestPayment",
+                                                            "restore",
+                                                            "retention",
+                                                            "select",
+                                                            "tagging",
+                                                            "torrent",
+                                                            "uploadId",
+                                                            "uploads",
+                                                            "versionId",
+                                                            "versioning",
+                                                            "website"};
 
 bool has_unsupported_subresource(const Request& r) {
   for (const auto& p : r.facts.query) {
@@ -274,23 +308,39 @@ asio::awaitable<void> S3Service::dispatch(Request& r) {
     r.op = method == http::verb::get ? Op::kListBuckets : Op::kUnknown;
   } else if (r.key.empty()) {
     switch (method) {
-      case http::verb::put: r.op = Op::kCreateBucket; break;
-      case http::verb::head: r.op = Op::kHeadBucket; break;
-      case http::verb::delete_: r.op = Op::kDeleteBucket; break;
+      case http::verb::put:
+        r.op = Op::kCreateBucket;
+        break;
+      case http::verb::head:
+        r.op = Op::kHeadBucket;
+        break;
+      case http::verb::delete_:
+        r.op = Op::kDeleteBucket;
+        break;
       case http::verb::get: {
         const QueryParam* type = r.param("list-type");
         r.op = type != nullptr && type->value == "2" ? Op::kListObjectsV2 : Op::kListObjects;
         break;
       }
-      default: break;
+      default:
+        break;
     }
   } else {
     switch (method) {
-      case http::verb::put: r.op = Op::kPutObject; break;
-      case http::verb::get: r.op = Op::kGetObject; break;
-      case http::verb::head: r.op = Op::kHeadObject; break;
-      case http::verb::delete_: r.op = Op::kDeleteObject; break;
-      default: break;
+      case http::verb::put:
+        r.op = Op::kPutObject;
+        break;
+      case http::verb::get:
+        r.op = Op::kGetObject;
+        break;
+      case http::verb::head:
+        r.op = Op::kHeadObject;
+        break;
+      case http::verb::delete_:
+        r.op = Op::kDeleteObject;
+        break;
+      default:
+        break;
     }
   }
 
@@ -316,17 +366,38 @@ asio::awaitable<void> S3Service::dispatch(Request& r) {
   }
 
   switch (r.op) {
-    case Op::kListBuckets: co_await list_buckets(r); break;
-    case Op::kCreateBucket: co_await create_bucket(r); break;
-    case Op::kHeadBucket: co_await head_bucket(r); break;
-    case Op::kDeleteBucket: co_await delete_bucket(r); break;
-    case Op::kListObjects: co_await list_objects(r, false); break;
-    case Op::kListObjectsV2: co_await list_objects(r, true); break;
-    case Op::kPutObject: co_await put_object(r); break;
-    case Op::kGetObject: co_await get_object(r, false); break;
-    case Op::kHeadObject: co_await get_object(r, true); break;
-    case Op::kDeleteObject: co_await delete_object(r); break;
-    case Op::kUnknown: break;
+    case Op::kListBuckets:
+      co_await list_buckets(r);
+      break;
+    case Op::kCreateBucket:
+      co_await create_bucket(r);
+      break;
+    case Op::kHeadBucket:
+      co_await head_bucket(r);
+      break;
+    case Op::kDeleteBucket:
+      co_await delete_bucket(r);
+      break;
+    case Op::kListObjects:
+      co_await list_objects(r, false);
+      break;
+    case Op::kListObjectsV2:
+      co_await list_objects(r, true);
+      break;
+    case Op::kPutObject:
+      co_await put_object(r);
+      break;
+    case Op::kGetObject:
+      co_await get_object(r, false);
+      break;
+    case Op::kHeadObject:
+      co_await get_object(r, true);
+      break;
+    case Op::kDeleteObject:
+      co_await delete_object(r);
+      break;
+    case Op::kUnknown:
+      break;
   }
 }
 
@@ -347,7 +418,8 @@ void S3Service::finish(Request& r) {
   bytes_out_->inc(r.ex.bytes_sent());
   const std::string labels = "op=\"" + std::string(internal::op_name(r.op)) + "\",status=\"" +
                              std::to_string(r.status) + "\"";
-  metrics().counter("vaultaire_s3_requests_total", "S3 requests by operation and status", labels)
+  metrics()
+      .counter("vaultaire_s3_requests_total", "S3 requests by operation and status", labels)
       .inc();
   if (options_.access_log) {
     logger("access")->info(

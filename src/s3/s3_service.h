@@ -25,10 +25,10 @@ struct Request;
 }
 
 struct S3Options {
-  AuthOptions auth;                          // region and clock skew
-  uint64_t max_object_size = 5ull << 30;     // a single PUT, as S3 allows
-  size_t chunk_size = 1 << 20;               // body bytes moved per step
-  bool access_log = true;                    // one info line per request on the "access" logger
+  AuthOptions auth;                       // region and clock skew
+  uint64_t max_object_size = 5ull << 30;  // a single PUT, as S3 allows
+  size_t chunk_size = 1 << 20;            // body bytes moved per step
+  bool access_log = true;                 // one info line per request on the "access" logger
 };
 
 class S3Service {

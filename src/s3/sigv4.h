@@ -25,10 +25,10 @@ struct Header {
 
 struct CanonicalInput {
   std::string_view method;
-  std::string canonical_uri;               // see canonical_uri()
-  std::vector<QueryParam> query;           // decoded; the signature parameter already removed
-  std::vector<Header> headers;             // every header of the request (names lowercase)
-  std::vector<std::string> signed_headers; // lowercase, sorted, as listed in the signature
+  std::string canonical_uri;                // see canonical_uri()
+  std::vector<QueryParam> query;            // decoded; the signature parameter already removed
+  std::vector<Header> headers;              // every header of the request (names lowercase)
+  std::vector<std::string> signed_headers;  // lowercase, sorted, as listed in the signature
   std::string_view payload_hash;
 };
 

@@ -7,15 +7,32 @@ namespace vaultaire::s3 {
 void append_xml_escaped(std::string& out, std::string_view text) {
   for (const char c : text) {
     switch (c) {
-      case '&': out.append("&amp;"); break;
-      case '<': out.append("&lt;"); break;
-      case '>': out.append("&gt;"); break;
-      case '"': out.append("&quot;"); break;
-      case '\'': out.append("&apos;"); break;
-      case '\r': out.append("&#13;"); break;
-      case '\n': out.append("&#10;"); break;
-      case '\t': out.append("&#9;"); break;
-      default: out.push_back(c);
+      case '&':
+        out.append("&amp;");
+        break;
+      case '<':
+        out.append("&lt;");
+        break;
+      case '>':
+        out.append("&gt;");
+        break;
+      case '"':
+        out.append("&quot;");
+        break;
+      case '\'':
+        out.append("&apos;");
+        break;
+      case '\r':
+        out.append("&#13;");
+        break;
+      case '\n':
+        out.append("&#10;");
+        break;
+      case '\t':
+        out.append("&#9;");
+        break;
+      default:
+        out.push_back(c);
     }
   }
 }

@@ -3,8 +3,10 @@
 // Writing S3 XML bodies. A small streaming writer (listings of 1000 entries are on the hot
 // path); request bodies are parsed with pugixml where an operation takes one.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace vaultaire::s3 {
 

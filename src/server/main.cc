@@ -58,14 +58,30 @@ int main(int argc, char** argv) {
     if (!config_file.empty()) {
       config = vaultaire::load_config(config_file);
     }
-    if (!data_dir.empty()) config.data_dir = data_dir;
-    if (!s3_listen.empty()) config.s3_listen = s3_listen;
-    if (!admin_listen.empty()) config.admin_listen = admin_listen;
-    if (!log_level.empty()) config.log_level = log_level;
-    if (!region.empty()) config.region = region;
-    if (!spoke_id.empty()) config.spoke_id = spoke_id;
-    if (io_threads != 0) config.io_threads = io_threads;
-    if (no_access_log) config.access_log = false;
+    if (!data_dir.empty()) {
+      config.data_dir = data_dir;
+    }
+    if (!s3_listen.empty()) {
+      config.s3_listen = s3_listen;
+    }
+    if (!admin_listen.empty()) {
+      config.admin_listen = admin_listen;
+    }
+    if (!log_level.empty()) {
+      config.log_level = log_level;
+    }
+    if (!region.empty()) {
+      config.region = region;
+    }
+    if (!spoke_id.empty()) {
+      config.spoke_id = spoke_id;
+    }
+    if (io_threads != 0) {
+      config.io_threads = io_threads;
+    }
+    if (no_access_log) {
+      config.access_log = false;
+    }
     if (!vaultaire::set_log_level(config.log_level)) {
       throw std::runtime_error("unknown log level '" + config.log_level + "'");
     }

@@ -65,7 +65,8 @@ Server::Server(Config config, RootCredentials root)
   drivers.push_back(std::move(*local));
   spoke_ = std::make_unique<actors::Spoke>(
       io_.get_executor(),
-      actors::SpokeOptions{.id = config_.spoke_id, .default_driver = "local", .default_tier = "hot"},
+      actors::SpokeOptions{
+          .id = config_.spoke_id, .default_driver = "local", .default_tier = "hot"},
       std::move(drivers));
   hub_ = std::make_unique<actors::LocalHub>(io_.get_executor(), *log_, *views_);
 
@@ -89,10 +90,10 @@ Server::Server(Config config, RootCredentials root)
     startup_failure("cannot listen on " + config_.s3_listen, s3_listener.error());
   }
   s3_listener_ = std::move(*s3_listener);
-  auto admin_listener = s3::HttpServer::create(
-      io_, endpoint_of(config_.admin_listen),
-      [svc = admin_.get()](s3::HttpExchange& ex) { return svc->handle(ex); },
-      {.name = "admin", .idle_timeout = std::chrono::seconds(30)});
+  auto admin_listener =
+      s3::HttpServer::create(io_, endpoint_of(config_.admin_listen),
+                             [svc = admin_.get()](s3::HttpExchange& ex) { return svc->handle(ex); },
+                             {.name = "admin", .idle_timeout = std::chrono::seconds(30)});
   if (!admin_listener) {
     startup_failure("cannot listen on " + config_.admin_listen, admin_listener.error());
   }
@@ -100,11 +101,11 @@ Server::Server(Config config, RootCredentials root)
 
   const auto s3_ep = s3_listener_->local_endpoint();
   const auto admin_ep = admin_listener_->local_endpoint();
-  log->info("vaultaire serving s3=http://{}:{} admin=http://{}:{} data_dir={} region={} "
-            "access_key={} last_sequence={}",
-            s3_ep.address().to_string(), s3_ep.port(), admin_ep.address().to_string(),
-            admin_ep.port(), config_.data_dir.string(), config_.region, root.access_key,
-            log_->last_sequence());
+  log->info(
+      "vaultaire serving s3=http://{}:{} admin=http://{}:{} data_dir={} region={} "
+      "access_key={} last_sequence={}",
+      s3_ep.address().to_string(), s3_ep.port(), admin_ep.address().to_string(), admin_ep.port(),
+      config_.data_dir.string(), config_.region, root.access_key, log_->last_sequence());
 }
 
 Server::~Server() {
@@ -136,8 +137,8 @@ void Server::sweep_orphans() {
     if (outcome && *outcome) {
       const auto& rep = **outcome;
       logger("server")->info(
-          "startup sweep driver={} examined={} removed={} removed_bytes={} temp_removed={}",
-          name, rep.examined, rep.removed, rep.removed_bytes, rep.temp_removed);
+          "startup sweep driver={} examined={} removed={} removed_bytes={} temp_removed={}", name,
+          rep.examined, rep.removed, rep.removed_bytes, rep.temp_removed);
     } else {
       logger("server")->warn("startup sweep failed driver={}", name);
     }
@@ -154,8 +155,9 @@ asio::awaitable<bool> Server::ready() {
 }
 
 void Server::run() {
-  hub_->registry().start_eviction(std::chrono::seconds(std::max<int64_t>(1, config_.actor_idle_seconds / 2)),
-                                  std::chrono::seconds(config_.actor_idle_seconds));
+  hub_->registry().start_eviction(
+      std::chrono::seconds(std::max<int64_t>(1, config_.actor_idle_seconds / 2)),
+      std::chrono::seconds(config_.actor_idle_seconds));
   s3_listener_->start();
   admin_listener_->start();
   signals_.async_wait([this](const boost::system::error_code& ec, int signo) {

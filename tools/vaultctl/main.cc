@@ -1,8 +1,6 @@
 // vaultctl: the operator CLI. `vaultctl events ...` inspects the event log of a data directory,
 // as a RocksDB secondary instance, so it works while the server runs.
 
-#include <unistd.h>
-
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -11,7 +9,9 @@
 #include <thread>
 
 #include <CLI/CLI.hpp>
+#include <unistd.h>
 
+#include "common/time_format.h"
 #include "events/event_json.h"
 #include "events/event_log.h"
 #include "events/replay.h"
@@ -50,8 +50,8 @@ class ScratchDir {
 std::unique_ptr<Store> open_store(const fs::path& data_dir, const ScratchDir& scratch) {
   const fs::path db = data_dir / "db";
   if (!fs::exists(db / "CURRENT")) {
-    throw std::runtime_error("no Vaultaire data in " + data_dir.string() +
-                             " (expected " + db.string() + ")");
+    throw std::runtime_error("no Vaultaire data in " + data_dir.string() + " (expected " +
+                             db.string() + ")");
   }
   auto store = Store::open(db, OpenMode::kSecondary, scratch.path() / "secondary");
   if (!store) {
@@ -61,10 +61,9 @@ std::unique_ptr<Store> open_store(const fs::path& data_dir, const ScratchDir& sc
 }
 
 std::string one_line(const vaultaire::proto::Event& e) {
-  std::string line = std::to_string(e.sequence()) + " " +
-                     vaultaire::events::format_time(e.time_unix_nanos()) + " " +
-                     std::string(vaultaire::events::event_type_name(e)) + " " + e.tenant() + "/" +
-                     e.container();
+  std::string line =
+      std::to_string(e.sequence()) + " " + vaultaire::format_iso8601(e.time_unix_nanos()) + " " +
+      std::string(vaultaire::events::event_type_name(e)) + " " + e.tenant() + "/" + e.container();
   if (!e.path().empty()) {
     line += "/" + e.path();
   }
@@ -153,18 +152,18 @@ int cmd_stats(const fs::path& data_dir, bool json) {
   uint64_t last = 0;
   int64_t first_time = 0;
   int64_t last_time = 0;
-  check(vaultaire::events::for_each_event(*store, 1,
-                                          [&](const vaultaire::proto::Event& e) {
-                                            ++by_type[std::string(
-                                                vaultaire::events::event_type_name(e))];
-                                            if (total++ == 0) {
-                                              first = e.sequence();
-                                              first_time = e.time_unix_nanos();
-                                            }
-                                            last = e.sequence();
-                                            last_time = e.time_unix_nanos();
-                                            return true;
-                                          }),
+  check(vaultaire::events::for_each_event(
+            *store, 1,
+            [&](const vaultaire::proto::Event& e) {
+              ++by_type[std::string(vaultaire::events::event_type_name(e))];
+              if (total++ == 0) {
+                first = e.sequence();
+                first_time = e.time_unix_nanos();
+              }
+              last = e.sequence();
+              last_time = e.time_unix_nanos();
+              return true;
+            }),
         "reading the log");
   if (json) {
     nlohmann::json j;
@@ -173,16 +172,16 @@ int cmd_stats(const fs::path& data_dir, bool json) {
     j["last_sequence"] = last;
     j["by_type"] = by_type;
     if (total > 0) {
-      j["first_time"] = vaultaire::events::format_time(first_time);
-      j["last_time"] = vaultaire::events::format_time(last_time);
+      j["first_time"] = vaultaire::format_iso8601(first_time);
+      j["last_time"] = vaultaire::format_iso8601(last_time);
     }
     std::cout << j.dump(2) << '\n';
     return 0;
   }
   std::cout << "events " << total << '\n';
   if (total > 0) {
-    std::cout << "first " << first << ' ' << vaultaire::events::format_time(first_time) << '\n'
-              << "last " << last << ' ' << vaultaire::events::format_time(last_time) << '\n';
+    std::cout << "first " << first << ' ' << vaultaire::format_iso8601(first_time) << '\n'
+              << "last " << last << ' ' << vaultaire::format_iso8601(last_time) << '\n';
   }
   for (const char* type : {"container_created", "container_deleted", "artifact_committed",
                            "artifact_deleted", "artifact_read"}) {
@@ -236,8 +235,7 @@ int main(int argc, char** argv) {
   uint64_t sequence = 0;
 
   auto add_common = [&](CLI::App* cmd) {
-    cmd->add_option("--data-dir", data_dir, "The server's data directory")
-        ->capture_default_str();
+    cmd->add_option("--data-dir", data_dir, "The server's data directory")->capture_default_str();
     cmd->add_flag("--json", json, "JSON output");
   };
   CLI::App* tail = events->add_subcommand("tail", "Print the last events");
@@ -256,10 +254,18 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    if (tail->parsed()) return cmd_tail(data_dir, count, follow, json);
-    if (show->parsed()) return cmd_show(data_dir, sequence, json);
-    if (stats->parsed()) return cmd_stats(data_dir, json);
-    if (verify->parsed()) return cmd_verify(data_dir, json);
+    if (tail->parsed()) {
+      return cmd_tail(data_dir, count, follow, json);
+    }
+    if (show->parsed()) {
+      return cmd_show(data_dir, sequence, json);
+    }
+    if (stats->parsed()) {
+      return cmd_stats(data_dir, json);
+    }
+    if (verify->parsed()) {
+      return cmd_verify(data_dir, json);
+    }
   } catch (const std::exception& e) {
     std::cerr << "vaultctl: " << e.what() << '\n';
     return 1;

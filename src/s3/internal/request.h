@@ -32,7 +32,8 @@ enum class Op {
 std::string_view op_name(Op op);
 
 struct Request {
-  Request(HttpExchange& exchange, std::string request_id) : ex(exchange), id(std::move(request_id)) {}
+  Request(HttpExchange& exchange, std::string request_id)
+      : ex(exchange), id(std::move(request_id)) {}
 
   HttpExchange& ex;
   const std::string id;  // x-amz-request-id

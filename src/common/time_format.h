@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace vaultaire::s3 {
+namespace vaultaire {
 
 // 2009-10-12T17:50:30.123Z
 std::string format_iso8601(int64_t unix_nanos);
@@ -19,4 +19,4 @@ std::optional<int64_t> parse_amz_date(std::string_view s);
 // RFC 1123 ("Mon, 12 Oct 2009 17:50:30 GMT") -> seconds since the epoch
 std::optional<int64_t> parse_http_date(std::string_view s);
 
-}  // namespace vaultaire::s3
+}  // namespace vaultaire

@@ -1,9 +1,9 @@
-#include "s3/time_format.h"
+#include "common/time_format.h"
 
 #include <cstdio>
 #include <ctime>
 
-namespace vaultaire::s3 {
+namespace vaultaire {
 namespace {
 
 constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -43,7 +43,14 @@ std::optional<int64_t> to_unix(int year, int month, int day, int hour, int minut
   tm.tm_hour = hour;
   tm.tm_min = minute;
   tm.tm_sec = second;
-  return static_cast<int64_t>(timegm(&tm));
+  const std::time_t t = timegm(&tm);
+  // timegm normalises 31 February into March; a date that moved was not a date.
+  std::tm back{};
+  gmtime_r(&t, &back);
+  if (back.tm_mday != day || back.tm_mon != month - 1 || back.tm_sec != second) {
+    return std::nullopt;
+  }
+  return static_cast<int64_t>(t);
 }
 
 }  // namespace
@@ -52,7 +59,7 @@ std::string format_iso8601(int64_t unix_nanos) {
   const int64_t seconds = unix_nanos / 1'000'000'000;
   const int millis = static_cast<int>((unix_nanos / 1'000'000) % 1000);
   const std::tm tm = utc(seconds);
-  char buf[32];
+  char buf[64];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
   return buf;
@@ -60,7 +67,7 @@ std::string format_iso8601(int64_t unix_nanos) {
 
 std::string format_http_date(int64_t unix_nanos) {
   const std::tm tm = utc(unix_nanos / 1'000'000'000);
-  char buf[40];
+  char buf[64];
   std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
                 tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
                 tm.tm_sec);
@@ -70,8 +77,8 @@ std::string format_http_date(int64_t unix_nanos) {
 std::optional<int64_t> parse_amz_date(std::string_view s) {
   int y, mo, d, h, mi, se;
   if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z' || !digits(s, 0, 4, y) ||
-      !digits(s, 4, 2, mo) || !digits(s, 6, 2, d) || !digits(s, 9, 2, h) ||
-      !digits(s, 11, 2, mi) || !digits(s, 13, 2, se)) {
+      !digits(s, 4, 2, mo) || !digits(s, 6, 2, d) || !digits(s, 9, 2, h) || !digits(s, 11, 2, mi) ||
+      !digits(s, 13, 2, se)) {
     return std::nullopt;
   }
   return to_unix(y, mo, d, h, mi, se);
@@ -96,4 +103,4 @@ std::optional<int64_t> parse_http_date(std::string_view s) {
   return std::nullopt;
 }
 
-}  // namespace vaultaire::s3
+}  // namespace vaultaire

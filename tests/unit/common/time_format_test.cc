@@ -1,0 +1,90 @@
+#include "common/time_format.h"
+
+#include <cstdint>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace vaultaire {
+namespace {
+
+constexpr int64_t kNanosPerSecond = 1'000'000'000;
+
+TEST(TimeFormatTest, FormatsIso8601WithMilliseconds) {
+  EXPECT_EQ(format_iso8601(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(format_iso8601(1'700'000'000'123'456'789), "2023-11-14T22:13:20.123Z");
+  EXPECT_EQ(format_iso8601(1'255'369'830 * kNanosPerSecond), "2009-10-12T17:50:30.000Z");
+  EXPECT_EQ(format_iso8601(951'868'799 * kNanosPerSecond + 999'999'999),
+            "2000-02-29T23:59:59.999Z");
+}
+
+TEST(TimeFormatTest, FormatsHttpDateInGmt) {
+  EXPECT_EQ(format_http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+  EXPECT_EQ(format_http_date(1'700'000'000'123'456'789), "Tue, 14 Nov 2023 22:13:20 GMT");
+  EXPECT_EQ(format_http_date(1'255'369'830 * kNanosPerSecond), "Mon, 12 Oct 2009 17:50:30 GMT");
+  EXPECT_EQ(format_http_date(4'102'444'800 * kNanosPerSecond), "Fri, 01 Jan 2100 00:00:00 GMT");
+}
+
+TEST(TimeFormatTest, ParsesAmzDate) {
+  EXPECT_EQ(parse_amz_date("19700101T000000Z").value(), 0);
+  EXPECT_EQ(parse_amz_date("20150830T123600Z").value(), 1'440'938'160);
+  EXPECT_EQ(parse_amz_date("20000229T235959Z").value(), 951'868'799);
+}
+
+TEST(TimeFormatTest, ParsesHttpDate) {
+  EXPECT_EQ(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT").value(), 0);
+  EXPECT_EQ(parse_http_date("Mon, 12 Oct 2009 17:50:30 GMT").value(), 1'255'369'830);
+}
+
+TEST(TimeFormatTest, HttpDateRoundTrips) {
+  for (const int64_t seconds : {int64_t{0}, int64_t{951'868'799}, int64_t{1'255'369'830},
+                                int64_t{1'700'000'000}, int64_t{4'102'444'800}}) {
+    SCOPED_TRACE(seconds);
+    const auto parsed = parse_http_date(format_http_date(seconds * kNanosPerSecond));
+    ASSERT_TRUE(parsed.has_value());
+    EXPECT_EQ(*parsed, seconds);
+  }
+}
+
+TEST(TimeFormatTest, AmzDateRoundTripsThroughIso8601) {
+  for (const int64_t seconds : {int64_t{0}, int64_t{951'868'799}, int64_t{1'440'938'160},
+                                int64_t{1'700'000'000}, int64_t{4'102'444'800}}) {
+    SCOPED_TRACE(seconds);
+    // 2015-08-30T12:36:00.000Z -> 20150830T123600Z
+    std::string compact;
+    for (const char c : format_iso8601(seconds * kNanosPerSecond).substr(0, 19)) {
+      if (c != '-' && c != ':') {
+        compact.push_back(c);
+      }
+    }
+    compact.push_back('Z');
+    const auto parsed = parse_amz_date(compact);
+    ASSERT_TRUE(parsed.has_value()) << compact;
+    EXPECT_EQ(*parsed, seconds);
+  }
+}
+
+TEST(TimeFormatTest, RejectsMalformedAmzDate) {
+  for (const char* s :
+       {"", "20150830T123600", "20150830T123600ZZ", "2015-08-30T12:36:00Z", "20150830T1236000",
+        "20150830 123600Z", "20151330T123600Z", "20150030T123600Z", "20150800T123600Z",
+        "20150832T123600Z", "20150830T243600Z", "20150830T126000Z", "2015O830T123600Z"}) {
+    SCOPED_TRACE(s);
+    EXPECT_FALSE(parse_amz_date(s).has_value());
+  }
+}
+
+TEST(TimeFormatTest, RejectsMalformedHttpDate) {
+  for (const char* s : {"", "Mon, 12 Oct 2009 17:50:30 GM", "Mon, 12 Oct 2009 17:50:30 GMTX",
+                        "Mon, 12 Oct 2009 17:50:30 UTC", "Mon, 12 Okt 2009 17:50:30 GMT",
+                        "Mon, 12 oct 2009 17:50:30 GMT", "Mon 12, Oct 2009 17:50:30 GMT",
+                        "Mon, 12 Oct 2009 17-50-30 GMT", "Mon, 1x Oct 2009 17:50:30 GMT",
+                        "Mon, 12 Oct 2009 25:50:30 GMT", "Monday, 12-Oct-09 17:50:30 GMT",
+                        "Mon Oct 12 17:50:30 2009"}) {
+    SCOPED_TRACE(s);
+    EXPECT_FALSE(parse_http_date(s).has_value());
+  }
+}
+
+}  // namespace
+}  // namespace vaultaire
