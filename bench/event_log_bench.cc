@@ -23,6 +23,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <rocksdb/db.h>
+#include <sys/resource.h>
 
 #include "common/clock.h"
 #include "common/ids.h"
@@ -43,8 +44,17 @@ struct Row {
   int concurrency;
   uint64_t events;
   double seconds;
+  double cpu_seconds;  // user + system of the whole process while the row ran
   double rate() const { return static_cast<double>(events) / seconds; }
+  double cpu_micros_per_event() const { return cpu_seconds * 1e6 / static_cast<double>(events); }
 };
+
+double cpu_now() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
 
 vaultaire::proto::Event committed_event(int appender, uint64_t i) {
   vaultaire::proto::Event e;
@@ -107,6 +117,7 @@ Row run_log(const fs::path& dir, int concurrency, double seconds) {
     asio::co_spawn(io, appender(log.get(), a, &stop, &done), asio::detached);
   }
   const auto start = Clock::now();
+  const double cpu0 = cpu_now();
   std::thread timer([&] {
     std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
     stop.store(true);
@@ -114,10 +125,11 @@ Row run_log(const fs::path& dir, int concurrency, double seconds) {
   io.run();
   timer.join();
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  const double cpu = cpu_now() - cpu0;
   log.reset();
   store.reset();
   fs::remove_all(dir);
-  return {"event log, group commit", concurrency, done.load(), elapsed};
+  return {"event log, group commit", concurrency, done.load(), elapsed, cpu};
 }
 
 Row run_raw(const fs::path& dir, int batch, double seconds) {
@@ -129,6 +141,7 @@ Row run_raw(const fs::path& dir, int batch, double seconds) {
   uint64_t seq = 1;
   std::string encoded;
   const auto start = Clock::now();
+  const double cpu0 = cpu_now();
   const auto deadline = start + std::chrono::duration<double>(seconds);
   while (Clock::now() < deadline) {
     rocksdb::WriteBatch wb;
@@ -145,9 +158,10 @@ Row run_raw(const fs::path& dir, int batch, double seconds) {
     }
   }
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  const double cpu = cpu_now() - cpu0;
   store.reset();
   fs::remove_all(dir);
-  return {"raw RocksDB, sync=true, batch of " + std::to_string(batch), 1, seq - 1, elapsed};
+  return {"raw RocksDB, sync=true, batch of " + std::to_string(batch), 1, seq - 1, elapsed, cpu};
 }
 
 }  // namespace
@@ -191,11 +205,13 @@ int main(int argc, char** argv) {
     std::cout << "]\n";
     return 0;
   }
-  std::printf("| writer | appenders | events/s | x single appender | %% of raw batch-100 |\n");
-  std::printf("|---|---:|---:|---:|---:|\n");
+  std::printf(
+      "| writer | appenders | events/s | x single appender | %% of raw batch-100 | CPU us/event "
+      "|\n");
+  std::printf("|---|---:|---:|---:|---:|---:|\n");
   for (const auto& r : rows) {
-    std::printf("| %s | %d | %.0f | %.1f | %.0f%% |\n", r.name.c_str(), r.concurrency, r.rate(),
-                r.rate() / single, 100.0 * r.rate() / raw100);
+    std::printf("| %s | %d | %.0f | %.1f | %.0f%% | %.1f |\n", r.name.c_str(), r.concurrency,
+                r.rate(), r.rate() / single, 100.0 * r.rate() / raw100, r.cpu_micros_per_event());
   }
   return 0;
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include <pthread.h>
+
 #include "common/logging.h"
 #include "common/metrics.h"
 #include "events/keys.h"
@@ -38,7 +40,14 @@ Result<std::unique_ptr<EventLog>> EventLog::open(Store& store, const Clock& cloc
   log->append_latency_ = &metrics().histogram(
       "vaultaire_events_append_seconds", "Time from enqueue to durable commit of an event",
       {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
-  log->writer_ = std::thread([raw = log.get()] { raw->writer_loop(); });
+  log->committer_ = std::thread([raw = log.get()] {
+    pthread_setname_np(pthread_self(), "log-commit");
+    raw->committer_loop();
+  });
+  log->projector_ = std::thread([raw = log.get()] {
+    pthread_setname_np(pthread_self(), "log-project");
+    raw->projector_loop();
+  });
   logger("events")->info("event log open last_sequence={}", *last);
   return log;
 }
@@ -54,8 +63,11 @@ void EventLog::stop() {
     stopping_ = true;
   }
   cv_.notify_one();
-  if (writer_.joinable()) {
-    writer_.join();
+  if (projector_.joinable()) {
+    projector_.join();  // it drains the queue, then tells the committer it is done
+  }
+  if (committer_.joinable()) {
+    committer_.join();
   }
 }
 
@@ -93,14 +105,24 @@ bool EventLog::append_detached(proto::Event event) {
   return true;
 }
 
-void EventLog::writer_loop() {
+struct EventLog::Stage {
+  explicit Stage(const Store& store, const ViewTxn* base) : txn(store, base) {}
+  ViewTxn txn;
+  std::vector<Pending> entries;
+  std::vector<Result<Appended>> outcomes;
+  uint64_t last_sequence = 0;  // of the last event projected into this stage
+  int64_t time = 0;
+  bool written = false;  // durable (or failed): the projector may drop it
+};
+
+void EventLog::projector_loop() {
   std::vector<Pending> batch;
   for (;;) {
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [this] { return !queue_.empty() || stopping_; });
       if (queue_.empty()) {
-        return;  // stopping, and everything queued is written
+        break;  // stopping, and everything queued is projected
       }
       if (queue_.size() <= options_.max_batch_events) {
         batch.swap(queue_);
@@ -110,68 +132,142 @@ void EventLog::writer_loop() {
         queue_.erase(queue_.begin(), end);
       }
     }
-    commit_batch(batch);
+    std::shared_ptr<Stage> stage = project_batch(std::move(batch));
     batch.clear();
+    {
+      std::lock_guard lock(stage_mu_);
+      stages_.push_back(std::move(stage));
+    }
+    stage_cv_.notify_all();
   }
+  {
+    std::lock_guard lock(stage_mu_);
+    projector_done_ = true;
+  }
+  stage_cv_.notify_all();
 }
 
-void EventLog::commit_batch(std::vector<Pending>& batch) {
-  ViewTxn txn(store_, store_.db());
-  std::vector<Result<Appended>> outcomes;
-  outcomes.reserve(batch.size());
+std::shared_ptr<EventLog::Stage> EventLog::project_batch(std::vector<Pending> batch) {
+  const ViewTxn* base = nullptr;
+  {
+    std::unique_lock lock(stage_mu_);
+    // At most one batch waits behind the one being written: more would only add latency.
+    stage_cv_.wait(lock, [this] { return stages_.size() - next_to_commit_ < 2 || failed_; });
+    if (failed_) {
+      // A write failed: every stage built on it has failed too. Start again from disk.
+      stage_cv_.wait(lock, [this] { return next_to_commit_ == stages_.size(); });
+      stages_.clear();
+      next_to_commit_ = 0;
+      failed_ = false;
+      next_sequence_ = last_durable_.load() + 1;
+    }
+    // Retire durable stages; the oldest live one reads the database directly from now on.
+    while (!stages_.empty() && stages_.front()->written) {
+      stages_.pop_front();
+      --next_to_commit_;
+    }
+    if (!stages_.empty()) {
+      stages_.front()->txn.rebase(nullptr);
+      base = &stages_.back()->txn;
+    }
+  }
 
+  auto stage = std::make_shared<Stage>(store_, base);
+  stage->entries = std::move(batch);
+  stage->outcomes.reserve(stage->entries.size());
   // One commit time per batch, never before the previous one.
-  const int64_t time = std::max(clock_.now_unix_nanos(), last_time_);
+  stage->time = std::max(clock_.now_unix_nanos(), last_time_);
+  last_time_ = stage->time;
   uint64_t sequence = next_sequence_;
   std::string encoded;
-  for (Pending& p : batch) {
+  for (Pending& p : stage->entries) {
     p.event.set_sequence(sequence);
-    p.event.set_time_unix_nanos(time);
-    txn.set_save_point();
-    auto projected = project(p.event, txn);
+    p.event.set_time_unix_nanos(stage->time);
+    auto projected = project(p.event, stage->txn);
     if (!projected) {
-      txn.rollback_to_save_point();
       logger("events")->warn("projection refused event seq={} type={} error={}", sequence,
                              event_type_name(p.event), projected.error().message());
-      outcomes.emplace_back(projected.error());
+      stage->outcomes.emplace_back(projected.error());
       continue;
     }
     encoded.clear();
     p.event.SerializeToString(&encoded);
-    txn.put_log(log_key(sequence), encoded);
-    outcomes.emplace_back(Appended{.sequence = sequence,
-                                   .time_unix_nanos = time,
-                                   .released = std::move(projected->released),
-                                   .no_op = projected->no_op});
+    stage->txn.put_log(log_key(sequence), encoded);
+    stage->outcomes.emplace_back(Appended{.sequence = sequence,
+                                          .time_unix_nanos = stage->time,
+                                          .released = std::move(projected->released),
+                                          .no_op = projected->no_op});
     ++sequence;
   }
+  stage->txn.flush();
+  stage->last_sequence = sequence - 1;
+  next_sequence_ = sequence;
+  return stage;
+}
 
-  rocksdb::WriteOptions write_options;
-  write_options.sync = options_.sync;
-  const rocksdb::Status s = store_.db()->Write(write_options, txn.write_batch());
-  if (s.ok()) {
-    next_sequence_ = sequence;
-    last_time_ = time;
-    last_durable_.store(sequence - 1, std::memory_order_release);
-  } else {
-    const auto ec = to_error_code(s, "append batch");
-    for (auto& o : outcomes) {
-      if (o) {
-        o = ec;
+void EventLog::committer_loop() {
+  for (;;) {
+    std::shared_ptr<Stage> stage;
+    bool failed = false;
+    {
+      std::unique_lock lock(stage_mu_);
+      stage_cv_.wait(lock, [this] { return next_to_commit_ < stages_.size() || projector_done_; });
+      if (next_to_commit_ == stages_.size()) {
+        return;  // the projector is done and everything is written
+      }
+      stage = stages_[next_to_commit_];
+      failed = failed_;
+    }
+    if (!failed) {
+      rocksdb::WriteOptions write_options;
+      write_options.sync = options_.sync;
+      rocksdb::WriteBatch& batch = stage->txn.flush();
+      const rocksdb::Status s =
+          batch.Count() == 0 ? rocksdb::Status::OK() : store_.db()->Write(write_options, &batch);
+      if (s.ok()) {
+        if (stage->txn.log_entries() > 0) {
+          last_durable_.store(stage->last_sequence, std::memory_order_release);
+        }
+      } else {
+        failed = true;
+        const auto ec = to_error_code(s, "append batch");
+        for (auto& o : stage->outcomes) {
+          if (o) {
+            o = ec;
+          }
+        }
+      }
+    } else {
+      for (auto& o : stage->outcomes) {
+        if (o) {
+          o = Errc::kIo;
+        }
       }
     }
+    complete(*stage);
+    {
+      std::lock_guard lock(stage_mu_);
+      stage->written = true;
+      ++next_to_commit_;
+      if (failed) {
+        failed_ = true;
+      }
+    }
+    stage_cv_.notify_all();
   }
+}
 
+void EventLog::complete(Stage& stage) {
   const int64_t now = steady_nanos();
   size_t detached = 0;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    Pending& p = batch[i];
+  for (size_t i = 0; i < stage.entries.size(); ++i) {
+    Pending& p = stage.entries[i];
     if (!p.waiter) {
       ++detached;
       continue;
     }
     append_latency_->observe(static_cast<double>(now - p.enqueued_steady_nanos) / 1e9);
-    p.waiter->complete(std::move(outcomes[i]));
+    p.waiter->complete(std::move(stage.outcomes[i]));
   }
   if (detached > 0) {
     detached_pending_.fetch_sub(detached, std::memory_order_relaxed);

@@ -3,12 +3,17 @@
 // The event log: an append-only, totally ordered sequence of proto::Event in the `log` column
 // family, with group commit.
 //
-// One writer thread owns all writes to the database. Appenders enqueue an event and await it;
-// the writer takes everything queued (up to max_batch_events), assigns consecutive sequence
-// numbers and one commit time, runs each event's projection into the same WriteBatch, writes the
-// batch with sync=true, and only then completes the appenders. So an acknowledged append is
-// durable, its views are updated, and throughput grows with the number of concurrent appenders
-// instead of being capped by one fsync per event.
+// Two threads own all writes to the database, as a pipeline. Appenders enqueue an event and
+// await it. The projector takes everything queued (up to max_batch_events), assigns consecutive
+// sequence numbers and one commit time, and runs each event's projection; the records of one
+// batch go into one WriteBatch with its log entries. The committer writes that batch with
+// sync=true and only then completes the appenders, while the projector already builds the next
+// batch on top of the records of the one being written. So an acknowledged append is durable,
+// its views are updated in the same atomic write, and throughput grows with the number of
+// concurrent appenders instead of being capped by one fsync per event.
+//
+// If a write fails, the batches projected on top of it fail too (their appenders get the
+// error) and the projector starts again from the last durable state.
 //
 // Read events use append_detached(): they ride in the next batch but nobody waits for them.
 // At most max_detached of them are pending at any time (queued or in the batch being written),
@@ -18,6 +23,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -128,10 +134,15 @@ class EventLog {
     int64_t enqueued_steady_nanos = 0;
   };
 
+  // One projected batch on its way to disk.
+  struct Stage;
+
   EventLog(Store& store, const Clock& clock, EventLogOptions options);
   void enqueue(proto::Event event, std::unique_ptr<internal::Waiter> waiter);
-  void writer_loop();
-  void commit_batch(std::vector<Pending>& batch);
+  void projector_loop();
+  void committer_loop();
+  std::shared_ptr<Stage> project_batch(std::vector<Pending> batch);
+  void complete(Stage& stage);
 
   Store& store_;
   const Clock& clock_;
@@ -143,12 +154,22 @@ class EventLog {
   bool stopping_ = false;       // guarded by mu_
   std::atomic<size_t> detached_pending_{0};
 
-  // Writer-thread state.
+  // Projector-thread state.
   uint64_t next_sequence_ = 1;
   int64_t last_time_ = 0;
+
+  // Stages projected and not yet retired, oldest first; the committer writes them in order.
+  std::mutex stage_mu_;
+  std::condition_variable stage_cv_;
+  std::deque<std::shared_ptr<Stage>> stages_;  // guarded by stage_mu_
+  size_t next_to_commit_ = 0;                  // index into stages_, guarded by stage_mu_
+  bool projector_done_ = false;                // guarded by stage_mu_
+  bool failed_ = false;  // a write failed; later stages fail too (guarded by stage_mu_)
+
   std::atomic<uint64_t> last_durable_{0};
   Histogram* append_latency_ = nullptr;
-  std::thread writer_;
+  std::thread projector_;
+  std::thread committer_;
 };
 
 // Reads the event stored under `sequence`.

@@ -4,40 +4,89 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include "events/keys.h"
-#include "vaultaire/views.pb.h"
 
 namespace vaultaire::events {
 
-ViewTxn::ViewTxn(const Store& store, rocksdb::DB* db)
-    : store_(store), db_(db), batch_(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true) {}
+ViewTxn::ViewTxn(const Store& store, const ViewTxn* base) : store_(store), base_(base) {}
 
-Result<std::optional<std::string>> ViewTxn::get(Cf cf, std::string_view key) {
-  std::string value;
-  const rocksdb::Status s =
-      batch_.GetFromBatchAndDB(db_, read_options_, store_.cf(cf), rocksdb::Slice(key), &value);
-  if (s.IsNotFound()) {
-    return std::optional<std::string>();
+template <typename Record>
+Result<Slot<Record>*> ViewTxn::lookup(Map<Record>& map, Map<Record> ViewTxn::*member, Cf cf,
+                                      const std::string& key) {
+  if (auto it = map.find(key); it != map.end()) {
+    return &it->second;
   }
-  if (!s.ok()) {
-    return to_error_code(s, "view read");
+  Slot<Record> slot;
+  // The newest earlier batch that knows the key wins; then the database.
+  bool found = false;
+  for (const ViewTxn* b = base_; b != nullptr && !found; b = b->base_) {
+    const Map<Record>& earlier = b->*member;
+    if (auto it = earlier.find(key); it != earlier.end()) {
+      slot.value = it->second.value;
+      found = true;
+    }
   }
-  return std::optional<std::string>(std::move(value));
+  if (!found) {
+    rocksdb::PinnableSlice bytes;
+    const rocksdb::Status s =
+        store_.db()->Get(rocksdb::ReadOptions(), store_.cf(cf), rocksdb::Slice(key), &bytes);
+    if (s.ok()) {
+      Record r;
+      if (!r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+        return Errc::kCorruption;
+      }
+      slot.value = std::move(r);
+    } else if (!s.IsNotFound()) {
+      return to_error_code(s, "view read");
+    }
+  }
+  return &map.emplace(key, std::move(slot)).first->second;
 }
 
-void ViewTxn::put(Cf cf, std::string_view key, std::string_view value) {
-  batch_.Put(store_.cf(cf), rocksdb::Slice(key), rocksdb::Slice(value)).PermitUncheckedError();
+Result<Slot<proto::ContainerRecord>*> ViewTxn::container(const std::string& key) {
+  return lookup(containers_, &ViewTxn::containers_, Cf::kContainers, key);
 }
 
-void ViewTxn::remove(Cf cf, std::string_view key) {
-  batch_.Delete(store_.cf(cf), rocksdb::Slice(key)).PermitUncheckedError();
+Result<Slot<proto::ArtifactRecord>*> ViewTxn::artifact(const std::string& key) {
+  return lookup(artifacts_, &ViewTxn::artifacts_, Cf::kArtifacts, key);
+}
+
+Result<Slot<proto::BlobRecord>*> ViewTxn::blob(const std::string& key) {
+  return lookup(blobs_, &ViewTxn::blobs_, Cf::kBlobs, key);
 }
 
 void ViewTxn::put_log(std::string_view key, std::string_view value) {
   batch_.Put(store_.cf(Cf::kLog), rocksdb::Slice(key), rocksdb::Slice(value))
       .PermitUncheckedError();
+  ++log_entries_;
 }
 
-void ViewTxn::rollback_to_save_point() { batch_.RollbackToSavePoint().PermitUncheckedError(); }
+rocksdb::WriteBatch& ViewTxn::flush() {
+  auto write = [this](auto& map, Cf cf) {
+    for (auto& [key, slot] : map) {
+      if (!slot.dirty) {
+        continue;
+      }
+      if (slot.value) {
+        batch_.Put(store_.cf(cf), key, serialize_deterministic(*slot.value)).PermitUncheckedError();
+      } else {
+        batch_.Delete(store_.cf(cf), key).PermitUncheckedError();
+      }
+      slot.dirty = false;
+    }
+  };
+  write(containers_, Cf::kContainers);
+  write(artifacts_, Cf::kArtifacts);
+  write(blobs_, Cf::kBlobs);
+  return batch_;
+}
+
+void ViewTxn::clear() {
+  containers_.clear();
+  artifacts_.clear();
+  blobs_.clear();
+  batch_.Clear();
+  log_entries_ = 0;
+}
 
 std::string serialize_deterministic(const google::protobuf::Message& m) {
   std::string out;
@@ -52,62 +101,76 @@ std::string serialize_deterministic(const google::protobuf::Message& m) {
 
 namespace {
 
-template <typename Record>
-Result<std::optional<Record>> read_record(ViewTxn& txn, Cf cf, const std::string& key) {
-  auto bytes = txn.get(cf, key);
-  if (!bytes) {
-    return bytes.error();
-  }
-  if (!bytes->has_value()) {
-    return std::optional<Record>();
-  }
-  Record r;
-  if (!r.ParseFromString(**bytes)) {
-    return Errc::kCorruption;
-  }
-  return std::optional<Record>(std::move(r));
-}
-
-// Adds `delta` references to a blob; returns true when the blob lost its last reference.
-Result<bool> adjust_blob_refs(ViewTxn& txn, std::string_view driver, std::string_view blob_id,
-                              uint64_t size, int delta) {
-  const std::string key = blob_key(driver, blob_id);
-  auto existing = read_record<proto::BlobRecord>(txn, Cf::kBlobs, key);
-  if (!existing) {
-    return {boost::system::in_place_error, existing.error()};
-  }
-  proto::BlobRecord record;
-  if (existing->has_value()) {
-    record = std::move(**existing);
-  } else {
-    record.set_driver(std::string(driver));
-    record.set_size(size);
-  }
-  const int64_t refs = static_cast<int64_t>(record.refs()) + delta;
-  if (refs <= 0) {
-    txn.remove(Cf::kBlobs, key);
+// Takes one reference from a blob; true when that was its last.
+bool unreference(Slot<proto::BlobRecord>& blob) {
+  blob.dirty = true;
+  if (!blob.value || blob.value->refs() <= 1) {
+    blob.value.reset();
     return true;
   }
-  record.set_refs(static_cast<uint32_t>(refs));
-  txn.put(Cf::kBlobs, key, serialize_deterministic(record));
+  blob.value->set_refs(blob.value->refs() - 1);
   return false;
+}
+
+void reference(Slot<proto::BlobRecord>& blob, const std::string& driver, uint64_t size) {
+  blob.dirty = true;
+  if (!blob.value) {
+    blob.value.emplace();
+    blob.value->set_driver(driver);
+    blob.value->set_size(size);
+  }
+  blob.value->set_refs(blob.value->refs() + 1);
+}
+
+proto::BlobRef blob_ref(const std::string& driver, const std::string& id) {
+  proto::BlobRef ref;
+  ref.set_driver(driver);
+  ref.set_blob_id(id);
+  return ref;
 }
 
 Result<Projected> project_artifact_committed(const proto::Event& event, ViewTxn& txn) {
   const proto::ArtifactCommitted& put = event.artifact_committed();
-  const std::string ckey = container_key(event.tenant(), event.container());
-  const std::string akey = artifact_key(event.tenant(), event.container(), event.path());
-
-  auto container = read_record<proto::ContainerRecord>(txn, Cf::kContainers, ckey);
+  // Reads.
+  auto container = txn.container(container_key(event.tenant(), event.container()));
   if (!container) {
     return container.error();
   }
-  auto previous = read_record<proto::ArtifactRecord>(txn, Cf::kArtifacts, akey);
-  if (!previous) {
-    return previous.error();
+  auto artifact = txn.artifact(artifact_key(event.tenant(), event.container(), event.path()));
+  if (!artifact) {
+    return artifact.error();
+  }
+  auto new_blob = txn.blob(blob_key(put.driver(), put.blob_id()));
+  if (!new_blob) {
+    return new_blob.error();
+  }
+  Slot<proto::BlobRecord>* old_blob = nullptr;
+  const std::optional<proto::ArtifactRecord>& previous = (*artifact)->value;
+  if (previous) {
+    auto b = txn.blob(blob_key(previous->driver(), previous->blob_id()));
+    if (!b) {
+      return b.error();
+    }
+    old_blob = *b;
   }
 
-  proto::ArtifactRecord record;
+  // Writes. Reference the new blob before releasing the old one: an overwrite that keeps the
+  // same blob (a metadata-only change) must not release it.
+  Projected out;
+  reference(**new_blob, put.driver(), put.size());
+  if (previous && unreference(*old_blob)) {
+    out.released.push_back(blob_ref(previous->driver(), previous->blob_id()));
+  }
+  if (auto& c = (*container)->value) {
+    if (previous) {
+      c->set_total_bytes(c->total_bytes() - previous->size() + put.size());
+    } else {
+      c->set_artifact_count(c->artifact_count() + 1);
+      c->set_total_bytes(c->total_bytes() + put.size());
+    }
+    (*container)->dirty = true;
+  }
+  proto::ArtifactRecord& record = (*artifact)->value.emplace();
   record.set_size(put.size());
   record.set_etag(put.etag());
   record.set_content_type(put.content_type());
@@ -122,93 +185,69 @@ Result<Projected> project_artifact_committed(const proto::Event& event, ViewTxn&
   record.set_expires(put.expires());
   record.set_modified_unix_nanos(event.time_unix_nanos());
   record.set_sequence(event.sequence());
-  txn.put(Cf::kArtifacts, akey, serialize_deterministic(record));
-
-  Projected out;
-  // Reference the new blob before releasing the old one: an overwrite that keeps the same blob
-  // (a metadata-only change) must not release it.
-  if (auto r = adjust_blob_refs(txn, put.driver(), put.blob_id(), put.size(), +1); !r) {
-    return r.error();
-  }
-  if (previous->has_value()) {
-    const proto::ArtifactRecord& old = **previous;
-    auto released = adjust_blob_refs(txn, old.driver(), old.blob_id(), old.size(), -1);
-    if (!released) {
-      return released.error();
-    }
-    if (*released) {
-      proto::BlobRef& ref = out.released.emplace_back();
-      ref.set_driver(old.driver());
-      ref.set_blob_id(old.blob_id());
-    }
-  }
-
-  if (container->has_value()) {
-    proto::ContainerRecord& c = **container;
-    if (previous->has_value()) {
-      c.set_total_bytes(c.total_bytes() - (*previous)->size() + put.size());
-    } else {
-      c.set_artifact_count(c.artifact_count() + 1);
-      c.set_total_bytes(c.total_bytes() + put.size());
-    }
-    txn.put(Cf::kContainers, ckey, serialize_deterministic(c));
-  }
+  (*artifact)->dirty = true;
   return out;
 }
 
 Result<Projected> project_artifact_deleted(const proto::Event& event, ViewTxn& txn) {
-  const std::string ckey = container_key(event.tenant(), event.container());
-  const std::string akey = artifact_key(event.tenant(), event.container(), event.path());
-  auto previous = read_record<proto::ArtifactRecord>(txn, Cf::kArtifacts, akey);
-  if (!previous) {
-    return previous.error();
+  auto artifact = txn.artifact(artifact_key(event.tenant(), event.container(), event.path()));
+  if (!artifact) {
+    return artifact.error();
   }
   Projected out;
-  if (!previous->has_value()) {
+  if (!(*artifact)->value) {
     out.no_op = true;
     return out;
   }
-  const proto::ArtifactRecord& old = **previous;
-  txn.remove(Cf::kArtifacts, akey);
-  auto released = adjust_blob_refs(txn, old.driver(), old.blob_id(), old.size(), -1);
-  if (!released) {
-    return released.error();
-  }
-  if (*released) {
-    proto::BlobRef& ref = out.released.emplace_back();
-    ref.set_driver(old.driver());
-    ref.set_blob_id(old.blob_id());
-  }
-  auto container = read_record<proto::ContainerRecord>(txn, Cf::kContainers, ckey);
+  const proto::ArtifactRecord old = *(*artifact)->value;
+  auto container = txn.container(container_key(event.tenant(), event.container()));
   if (!container) {
     return container.error();
   }
-  if (container->has_value()) {
-    proto::ContainerRecord& c = **container;
-    c.set_artifact_count(c.artifact_count() - 1);
-    c.set_total_bytes(c.total_bytes() - old.size());
-    txn.put(Cf::kContainers, ckey, serialize_deterministic(c));
+  auto blob = txn.blob(blob_key(old.driver(), old.blob_id()));
+  if (!blob) {
+    return blob.error();
+  }
+
+  (*artifact)->value.reset();
+  (*artifact)->dirty = true;
+  if (unreference(**blob)) {
+    out.released.push_back(blob_ref(old.driver(), old.blob_id()));
+  }
+  if (auto& c = (*container)->value) {
+    c->set_artifact_count(c->artifact_count() - 1);
+    c->set_total_bytes(c->total_bytes() - old.size());
+    (*container)->dirty = true;
   }
   return out;
 }
 
 Result<Projected> project_container_created(const proto::Event& event, ViewTxn& txn) {
-  const std::string ckey = container_key(event.tenant(), event.container());
-  auto existing = read_record<proto::ContainerRecord>(txn, Cf::kContainers, ckey);
-  if (!existing) {
-    return existing.error();
+  auto container = txn.container(container_key(event.tenant(), event.container()));
+  if (!container) {
+    return container.error();
   }
   Projected out;
-  if (existing->has_value()) {
+  if ((*container)->value) {
     out.no_op = true;  // the actor never lets this happen; replay treats it as harmless
     return out;
   }
-  proto::ContainerRecord c;
+  proto::ContainerRecord& c = (*container)->value.emplace();
   c.set_created_unix_nanos(event.time_unix_nanos());
   c.set_created_sequence(event.sequence());
   c.set_region(event.container_created().region());
-  txn.put(Cf::kContainers, ckey, serialize_deterministic(c));
+  (*container)->dirty = true;
   return out;
+}
+
+Result<Projected> project_container_deleted(const proto::Event& event, ViewTxn& txn) {
+  auto container = txn.container(container_key(event.tenant(), event.container()));
+  if (!container) {
+    return container.error();
+  }
+  (*container)->value.reset();
+  (*container)->dirty = true;
+  return Projected{};
 }
 
 }  // namespace
@@ -218,8 +257,7 @@ Result<Projected> project(const proto::Event& event, ViewTxn& txn) {
     case proto::Event::kContainerCreated:
       return project_container_created(event, txn);
     case proto::Event::kContainerDeleted:
-      txn.remove(Cf::kContainers, container_key(event.tenant(), event.container()));
-      return Projected{};
+      return project_container_deleted(event, txn);
     case proto::Event::kArtifactCommitted:
       return project_artifact_committed(event, txn);
     case proto::Event::kArtifactDeleted:

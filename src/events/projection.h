@@ -2,8 +2,8 @@
 
 // Projections: how each event changes the metadata views. A projection is a pure function of
 // the event and of the views as they stand just before it in log order, so replaying the log
-// into empty views rebuilds them bit for bit. The log writer runs it for every appended event,
-// in the same WriteBatch as the event; replay runs the very same code.
+// into empty views rebuilds them bit for bit. The log writer runs it for every appended event;
+// replay runs the very same code.
 //
 // Effects per event type:
 //   ContainerCreated   containers[t,c] = {created, region, 0 artifacts, 0 bytes}
@@ -12,45 +12,71 @@
 //                      a reference, the replaced one loses one (released at zero)
 //   ArtifactDeleted    artifacts[t,c,p] removed (if present); counts; blob reference dropped
 //   ArtifactRead       no view change
+//
+// Every projection reads first and writes after: once it starts changing records it cannot
+// fail, so a refused event leaves no trace.
 
+#include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
+#include <unordered_map>
 #include <vector>
 
-#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
 
 #include "common/errors.h"
 #include "events/store.h"
 #include "vaultaire/events.pb.h"
 #include "vaultaire/hub.pb.h"
+#include "vaultaire/views.pb.h"
 
 namespace vaultaire::events {
 
-// A batch of view writes whose reads see the batch's own earlier writes over the database.
-// Not thread-safe: owned by the log writer thread (or a replay).
+// A view record as a batch of projections sees it: loaded once, changed in memory, written
+// once when the batch is flushed.
+template <typename Record>
+struct Slot {
+  std::optional<Record> value;  // nullopt: absent (or deleted by this batch)
+  bool dirty = false;
+};
+
+// The view records a batch of events reads and writes, over the database (and over the
+// batches still being written before it, for a pipelined writer). Owned by one thread.
 class ViewTxn {
  public:
-  ViewTxn(const Store& store, rocksdb::DB* db);
+  // `base` (optional) is an earlier batch not yet in the database; it must outlive this one
+  // or be detached with rebase() first.
+  explicit ViewTxn(const Store& store, const ViewTxn* base = nullptr);
 
-  [[nodiscard]] Result<std::optional<std::string>> get(Cf cf, std::string_view key);
-  void put(Cf cf, std::string_view key, std::string_view value);
-  void remove(Cf cf, std::string_view key);
+  [[nodiscard]] Result<Slot<proto::ContainerRecord>*> container(const std::string& key);
+  [[nodiscard]] Result<Slot<proto::ArtifactRecord>*> artifact(const std::string& key);
+  [[nodiscard]] Result<Slot<proto::BlobRecord>*> blob(const std::string& key);
 
-  // Writes to the log column family (not read back by projections).
+  // Adds a log entry to the batch.
   void put_log(std::string_view key, std::string_view value);
 
-  void set_save_point() { batch_.SetSavePoint(); }
-  void rollback_to_save_point();
-  size_t count() { return batch_.GetWriteBatch()->Count(); }
-  rocksdb::WriteBatch* write_batch() { return batch_.GetWriteBatch(); }
-  void clear() { batch_.Clear(); }
+  // Writes every changed record into the batch and returns it; records stay readable until
+  // clear().
+  rocksdb::WriteBatch& flush();
+  void clear();
+  void rebase(const ViewTxn* base) { base_ = base; }
+  size_t log_entries() const { return log_entries_; }
 
  private:
+  template <typename Record>
+  using Map = std::unordered_map<std::string, Slot<Record>>;
+
+  template <typename Record>
+  Result<Slot<Record>*> lookup(Map<Record>& map, Map<Record> ViewTxn::*member, Cf cf,
+                               const std::string& key);
+
   const Store& store_;
-  rocksdb::DB* db_;
-  rocksdb::WriteBatchWithIndex batch_;
-  rocksdb::ReadOptions read_options_;
+  const ViewTxn* base_;
+  Map<proto::ContainerRecord> containers_;
+  Map<proto::ArtifactRecord> artifacts_;
+  Map<proto::BlobRecord> blobs_;
+  rocksdb::WriteBatch batch_;
+  size_t log_entries_ = 0;
 };
 
 struct Projected {
@@ -60,7 +86,7 @@ struct Projected {
 
 // Applies `event` (sequence and time already assigned) to the views in `txn`.
 // Fails with Errc::kUnknownEvent on a payload this build does not know, Errc::kCorruption on an
-// unreadable view record.
+// unreadable view record; a failed projection changed nothing.
 [[nodiscard]] Result<Projected> project(const proto::Event& event, ViewTxn& txn);
 
 // Deterministic serialization, so equal records are equal bytes (replay digests depend on it).

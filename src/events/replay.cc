@@ -68,16 +68,13 @@ Result<ViewDigest> digest_views(const Store& store, uint64_t* last_sequence) {
 
 Result<ReplayStats> replay(const Store& source, Store& target, uint64_t until,
                            const std::function<void(uint64_t)>& progress) {
-  ViewTxn txn(target, target.db());
+  ViewTxn txn(target);
   ReplayStats stats;
   rocksdb::WriteOptions wo;
   wo.disableWAL = true;  // a rebuild is redone from the log if interrupted
 
   auto flush = [&]() -> Result<void> {
-    if (txn.count() == 0) {
-      return {};
-    }
-    const rocksdb::Status s = target.db()->Write(wo, txn.write_batch());
+    const rocksdb::Status s = target.db()->Write(wo, &txn.flush());
     txn.clear();
     if (!s.ok()) {
       return to_error_code(s, "replay write");

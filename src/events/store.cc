@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
 #include "common/logging.h"
@@ -18,8 +19,15 @@ rocksdb::ColumnFamilyOptions cf_options(Cf cf) {
   o.compression = rocksdb::kLZ4Compression;
   rocksdb::BlockBasedTableOptions table;
   if (cf != Cf::kLog) {
-    // Point lookups dominate the views; the log is read in order.
+    // Point lookups dominate the views, most of them for keys that do not exist yet (a new
+    // artifact, a new blob): bloom filters in the files and in the memtable answer those
+    // without searching.
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    o.memtable_whole_key_filtering = true;
+    o.memtable_prefix_bloom_size_ratio = 0.05;
+  } else {
+    // Log keys only grow: inserting next to the previous one is the fast path.
+    o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(1));
   }
   table.block_size = 16 * 1024;
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));

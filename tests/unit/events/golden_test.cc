@@ -82,7 +82,7 @@ TEST(GoldenTest, CommittedSamplesDecodeAndProjectToTheSameViews) {
 
   testing::TempDir dir;
   auto store = Store::open(dir.path() / "db", OpenMode::kPrimary).value();
-  ViewTxn txn(*store, store->db());
+  ViewTxn txn(*store);
   std::string line;
   int count = 0;
   while (std::getline(in, line)) {
@@ -93,7 +93,7 @@ TEST(GoldenTest, CommittedSamplesDecodeAndProjectToTheSameViews) {
     ASSERT_TRUE(project(event, txn).has_value()) << "line " << count + 1;
     ++count;
   }
-  ASSERT_TRUE(store->db()->Write(rocksdb::WriteOptions(), txn.write_batch()).ok());
+  ASSERT_TRUE(store->db()->Write(rocksdb::WriteOptions(), &txn.flush()).ok());
   EXPECT_GE(count, 9);
 
   const std::string views = dump_views(*store);
@@ -115,7 +115,7 @@ TEST(GoldenTest, EventOfANewerBuildIsRefusedNotMisread) {
 
   testing::TempDir dir;
   auto store = Store::open(dir.path() / "db", OpenMode::kPrimary).value();
-  ViewTxn txn(*store, store->db());
+  ViewTxn txn(*store);
   const auto r = project(event, txn);
   ASSERT_FALSE(r.has_value());
   EXPECT_TRUE(is(r.error(), Errc::kUnknownEvent));
