@@ -4,17 +4,17 @@
 
 namespace vaultaire::actors {
 
-proto::Event event_for(const proto::Command& command) {
+proto::Event event_for(proto::Command command) {
   proto::Event e;
-  const proto::RequestContext& ctx = command.context();
-  e.set_tenant(ctx.tenant());
-  e.set_container(command.container());
-  e.set_path(command.path());
-  e.set_request_id(ctx.request_id());
-  e.set_principal(ctx.principal());
-  e.set_source_address(ctx.source_address());
-  e.set_user_agent(ctx.user_agent());
-  e.set_spoke_id(ctx.spoke_id());
+  proto::RequestContext& ctx = *command.mutable_context();
+  e.set_tenant(std::move(*ctx.mutable_tenant()));
+  e.set_container(std::move(*command.mutable_container()));
+  e.set_path(std::move(*command.mutable_path()));
+  e.set_request_id(std::move(*ctx.mutable_request_id()));
+  e.set_principal(std::move(*ctx.mutable_principal()));
+  e.set_source_address(std::move(*ctx.mutable_source_address()));
+  e.set_user_agent(std::move(*ctx.mutable_user_agent()));
+  e.set_spoke_id(std::move(*ctx.mutable_spoke_id()));
   switch (command.op_case()) {
     case proto::Command::kCreateContainer:
       e.mutable_container_created()->set_region(command.create_container().region());
@@ -23,13 +23,13 @@ proto::Event event_for(const proto::Command& command) {
       e.mutable_container_deleted();
       break;
     case proto::Command::kCommitArtifact:
-      *e.mutable_artifact_committed() = command.commit_artifact().artifact();
+      e.mutable_artifact_committed()->Swap(command.mutable_commit_artifact()->mutable_artifact());
       break;
     case proto::Command::kDeleteArtifact:
       e.mutable_artifact_deleted();
       break;
     case proto::Command::kRecordRead:
-      *e.mutable_artifact_read() = command.record_read().read();
+      e.mutable_artifact_read()->Swap(command.mutable_record_read()->mutable_read());
       break;
     case proto::Command::OP_NOT_SET:
       break;
@@ -106,7 +106,7 @@ asio::awaitable<Result<proto::CommandReply>> ContainerActor::handle(proto::Comma
     case proto::Command::OP_NOT_SET:
       co_return Errc::kInvalidArgument;
   }
-  co_return co_await commit(event_for(command));
+  co_return co_await commit(event_for(std::move(command)));
 }
 
 asio::awaitable<Result<proto::CommandReply>> ContainerActor::commit(proto::Event event) {

@@ -49,6 +49,7 @@ class ContainerActor final : public Actor {
 
 // The event a command turns into: the request context copied into the envelope, the payload
 // from the command. Sequence and time are left for the log writer.
-proto::Event event_for(const proto::Command& command);
+// The command's strings are moved into the event.
+proto::Event event_for(proto::Command command);
 
 }  // namespace vaultaire::actors

@@ -8,7 +8,7 @@ LocalHub::LocalHub(asio::any_io_executor executor, events::EventLog& log,
 
 asio::awaitable<Result<proto::CommandReply>> LocalHub::execute(proto::Command command) {
   if (command.op_case() == proto::Command::kRecordRead) {
-    proto::Event event = event_for(command);
+    proto::Event event = event_for(std::move(command));
     if (log_.append_detached(event)) {
       co_return proto::CommandReply();
     }

@@ -1,8 +1,9 @@
 #include "common/crypto.h"
 
+#include <cstring>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "common/assert.h"
 
@@ -14,17 +15,36 @@ struct Digest::Ctx {
 };
 
 namespace {
+
+// OpenSSL 3 looks an algorithm up (under a lock) every time a legacy EVP_sha256() is used;
+// fetching each once keeps that off the per-request path.
+const EVP_MD* fetch(const char* name) {
+  EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+  VAULTAIRE_ASSERT(md != nullptr, "the default provider has MD5, SHA-1 and SHA-256");
+  return md;
+}
+
 const EVP_MD* evp(DigestAlgorithm a) {
+  static const EVP_MD* const kMd5 = fetch("MD5");
+  static const EVP_MD* const kSha1 = fetch("SHA1");
+  static const EVP_MD* const kSha256 = fetch("SHA256");
   switch (a) {
     case DigestAlgorithm::kMd5:
-      return EVP_md5();
+      return kMd5;
     case DigestAlgorithm::kSha1:
-      return EVP_sha1();
+      return kSha1;
     case DigestAlgorithm::kSha256:
-      return EVP_sha256();
+      return kSha256;
   }
   return nullptr;
 }
+
+// One reusable SHA-256 context per thread for the one-shot helpers.
+Digest& thread_sha256() {
+  thread_local Digest d(DigestAlgorithm::kSha256);
+  return d;
+}
+
 }  // namespace
 
 Digest::Digest(DigestAlgorithm algorithm) : ctx_(std::make_unique<Ctx>()), algorithm_(algorithm) {
@@ -63,17 +83,38 @@ std::string md5(std::string_view data) {
 }
 
 std::string sha256(std::string_view data) {
-  Digest d(DigestAlgorithm::kSha256);
+  Digest& d = thread_sha256();
+  d.reset();
   d.update(data);
   return d.finish();
 }
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
-  return std::string(reinterpret_cast<const char*>(out), len);
+  // RFC 2104 over the cached SHA-256: H((K ^ opad) || H((K ^ ipad) || m)).
+  constexpr size_t kBlock = 64;
+  unsigned char k[kBlock] = {};
+  if (key.size() > kBlock) {
+    const std::string hashed = sha256(key);
+    std::memcpy(k, hashed.data(), hashed.size());
+  } else {
+    std::memcpy(k, key.data(), key.size());
+  }
+  unsigned char pad[kBlock];
+  for (size_t i = 0; i < kBlock; ++i) {
+    pad[i] = k[i] ^ 0x36;
+  }
+  Digest& d = thread_sha256();
+  d.reset();
+  d.update(pad, kBlock);
+  d.update(data);
+  const std::string inner = d.finish();
+  for (size_t i = 0; i < kBlock; ++i) {
+    pad[i] = k[i] ^ 0x5c;
+  }
+  d.reset();
+  d.update(pad, kBlock);
+  d.update(inner);
+  return d.finish();
 }
 
 std::string to_hex(std::string_view bytes) {

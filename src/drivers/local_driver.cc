@@ -4,10 +4,14 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <list>
+#include <mutex>
+#include <unordered_map>
 
 #include <boost/asio/post.hpp>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "common/ids.h"
@@ -57,6 +61,95 @@ Result<void> fsync_dir(const fs::path& dir) {
 }
 
 std::string shard_of(std::string_view id) { return std::string(id.substr(id.size() - 3)); }
+
+}  // namespace
+
+namespace internal {
+
+// An open, immutable blob file. Closed when the last reader and the cache let go of it.
+struct OpenBlob {
+  OpenBlob(int f, uint64_t s) : fd(f), size(s) {}
+  ~OpenBlob() { ::close(fd); }
+  OpenBlob(const OpenBlob&) = delete;
+  OpenBlob& operator=(const OpenBlob&) = delete;
+  const int fd;
+  const uint64_t size;
+};
+
+// Least recently used open blobs. Thread-safe.
+class OpenBlobCache {
+ public:
+  explicit OpenBlobCache(size_t capacity) : capacity_(capacity) {}
+
+  std::shared_ptr<OpenBlob> find(const std::string& id) {
+    std::lock_guard lock(mu_);
+    const auto it = map_.find(id);
+    if (it == map_.end()) {
+      return nullptr;
+    }
+    lru_.splice(lru_.begin(), lru_, it->second.position);
+    return it->second.blob;
+  }
+
+  void insert(const std::string& id, std::shared_ptr<OpenBlob> blob) {
+    if (capacity_ == 0) {
+      return;
+    }
+    std::lock_guard lock(mu_);
+    if (map_.contains(id)) {
+      return;
+    }
+    lru_.push_front(id);
+    map_.emplace(id, Entry{std::move(blob), lru_.begin()});
+    if (map_.size() > capacity_) {
+      map_.erase(lru_.back());
+      lru_.pop_back();
+    }
+  }
+
+  void erase(const std::string& id) {
+    std::lock_guard lock(mu_);
+    const auto it = map_.find(id);
+    if (it != map_.end()) {
+      lru_.erase(it->second.position);
+      map_.erase(it);
+    }
+  }
+
+ private:
+  struct Entry {
+    std::shared_ptr<OpenBlob> blob;
+    std::list<std::string>::iterator position;
+  };
+  const size_t capacity_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> map_;
+  std::list<std::string> lru_;  // most recent first
+};
+
+}  // namespace internal
+
+namespace {
+
+using internal::OpenBlob;
+
+// Reads up to `want` bytes at `offset` if the page cache holds them, without ever waiting for
+// the disk. Returns the bytes read (maybe fewer than asked, maybe none).
+std::string read_cached(int fd, uint64_t offset, size_t want) {
+  std::string out;
+  out.resize(want);
+  size_t done = 0;
+  while (done < want) {
+    iovec iov{out.data() + done, want - done};
+    const ssize_t n = ::preadv2(fd, &iov, 1, static_cast<off_t>(offset + done), RWF_NOWAIT);
+    if (n <= 0) {
+      break;  // EAGAIN: not cached; EOPNOTSUPP: no such fast path here; 0: end of file
+    }
+    done += static_cast<size_t>(n);
+  }
+  out.resize(done);
+  return out;
+}
 
 class LocalWriter final : public BlobWriter {
  public:
@@ -167,16 +260,41 @@ class LocalWriter final : public BlobWriter {
   bool committed_ = false;
 };
 
+// Reads exactly `want` bytes at `offset`, waiting for the disk if needed (blocking pool only).
+// A short file is corruption: the view says it is larger.
+Result<std::string> pread_exact(int fd, uint64_t offset, size_t want, const fs::path& path) {
+  std::string out;
+  out.resize(want);
+  size_t done = 0;
+  while (done < want) {
+    const ssize_t n =
+        ::pread(fd, out.data() + done, want - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return errno_error("pread", path);
+    }
+    if (n == 0) {
+      logger("drivers")->error("blob shorter than expected path={} offset={}", path.string(),
+                               offset + done);
+      return Errc::kCorruption;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return out;
+}
+
 class LocalReader final : public BlobReader {
  public:
-  LocalReader(int fd, fs::path path, uint64_t offset, uint64_t length, std::string prefetched)
-      : fd_(fd),
+  LocalReader(std::shared_ptr<OpenBlob> blob, fs::path path, uint64_t offset, uint64_t length,
+              std::string prefetched)
+      : blob_(std::move(blob)),
         path_(std::move(path)),
         offset_(offset + prefetched.size()),
         remaining_(length - prefetched.size()),
         length_(length),
         prefetched_(std::move(prefetched)) {}
-  ~LocalReader() override { ::close(fd_); }
 
   uint64_t size() const override { return length_; }
 
@@ -193,44 +311,24 @@ class LocalReader final : public BlobReader {
       co_return std::string();
     }
     const size_t want = static_cast<size_t>(std::min<uint64_t>(max, remaining_));
-    auto task = [fd = fd_, offset = offset_, want, path = path_]() -> Result<std::string> {
-      return pread_exact(fd, offset, want, path);
-    };
-    auto chunk = co_await run_blocking(std::move(task));
-    if (chunk) {
-      offset_ += chunk->size();
-      remaining_ -= chunk->size();
+    std::string chunk = read_cached(blob_->fd, offset_, want);
+    if (chunk.empty()) {
+      auto task = [blob = blob_, offset = offset_, want, path = path_]() {
+        return pread_exact(blob->fd, offset, want, path);
+      };
+      auto waited = co_await run_blocking(std::move(task));
+      if (!waited) {
+        co_return waited.error();
+      }
+      chunk = std::move(*waited);
     }
+    offset_ += chunk.size();
+    remaining_ -= chunk.size();
     co_return chunk;
   }
 
-  // Reads exactly `want` bytes at `offset`; a short file is corruption (the view says larger).
-  static Result<std::string> pread_exact(int fd, uint64_t offset, size_t want,
-                                         const fs::path& path) {
-    std::string out;
-    out.resize(want);
-    size_t done = 0;
-    while (done < want) {
-      const ssize_t n =
-          ::pread(fd, out.data() + done, want - done, static_cast<off_t>(offset + done));
-      if (n < 0) {
-        if (errno == EINTR) {
-          continue;
-        }
-        return errno_error("pread", path);
-      }
-      if (n == 0) {
-        logger("drivers")->error("blob shorter than expected path={} offset={}", path.string(),
-                                 offset + done);
-        return Errc::kCorruption;
-      }
-      done += static_cast<size_t>(n);
-    }
-    return out;
-  }
-
  private:
-  int fd_;
+  std::shared_ptr<OpenBlob> blob_;
   fs::path path_;
   uint64_t offset_;
   uint64_t remaining_;
@@ -238,7 +336,26 @@ class LocalReader final : public BlobReader {
   std::string prefetched_;
 };
 
+// Checks `range` against the blob; returns the first offset and the length to read.
+Result<std::pair<uint64_t, uint64_t>> resolve_range(const std::optional<ByteRange>& range,
+                                                    uint64_t size) {
+  if (!range) {
+    return std::pair<uint64_t, uint64_t>{0, size};
+  }
+  if (range->first > range->last || range->last >= size) {
+    return Errc::kInvalidRange;
+  }
+  return std::pair<uint64_t, uint64_t>{range->first, range->length()};
+}
+
 }  // namespace
+
+LocalDriver::LocalDriver(LocalDriverOptions options, const Clock& clock)
+    : options_(std::move(options)),
+      clock_(clock),
+      open_blobs_(std::make_unique<internal::OpenBlobCache>(options_.open_blob_cache)) {}
+
+LocalDriver::~LocalDriver() = default;
 
 Result<std::unique_ptr<LocalDriver>> LocalDriver::create(LocalDriverOptions options,
                                                          const Clock& clock) {
@@ -280,39 +397,53 @@ asio::awaitable<Result<std::unique_ptr<BlobReader>>> LocalDriver::open(
   if (!is_blob_id(id)) {
     co_return Errc::kNoSuchBlob;
   }
-  auto task = [path = blob_path(id), range]() -> Result<std::unique_ptr<BlobReader>> {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT) {
-        return Errc::kNoSuchBlob;
-      }
-      return errno_error("open", path);
+  fs::path path = blob_path(id);
+  // Fast path: a blob opened before whose first bytes are in the page cache.
+  if (std::shared_ptr<OpenBlob> blob = open_blobs_->find(id)) {
+    auto span = resolve_range(range, blob->size);
+    if (!span) {
+      co_return span.error();
     }
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-      auto ec = errno_error("fstat", path);
-      ::close(fd);
-      return ec;
-    }
-    const auto size = static_cast<uint64_t>(st.st_size);
-    ByteRange r{0, size == 0 ? 0 : size - 1};
-    uint64_t length = size;
-    if (range) {
-      if (range->first > range->last || range->last >= size) {
-        ::close(fd);
-        return Errc::kInvalidRange;
-      }
-      r = *range;
-      length = r.length();
-    }
+    const auto [first, length] = *span;
     const size_t first_chunk = static_cast<size_t>(std::min<uint64_t>(kPrefetch, length));
-    auto prefetched = LocalReader::pread_exact(fd, r.first, first_chunk, path);
+    std::string prefetched = read_cached(blob->fd, first, first_chunk);
+    if (prefetched.size() == first_chunk) {
+      co_return std::unique_ptr<BlobReader>(std::make_unique<LocalReader>(
+          std::move(blob), std::move(path), first, length, std::move(prefetched)));
+    }
+  }
+  auto task = [path, range, cache = open_blobs_.get(),
+               id]() mutable -> Result<std::unique_ptr<BlobReader>> {
+    std::shared_ptr<OpenBlob> blob = cache->find(id);
+    if (!blob) {
+      const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        if (errno == ENOENT) {
+          return Errc::kNoSuchBlob;
+        }
+        return errno_error("open", path);
+      }
+      struct stat st {};
+      if (::fstat(fd, &st) != 0) {
+        auto ec = errno_error("fstat", path);
+        ::close(fd);
+        return ec;
+      }
+      blob = std::make_shared<OpenBlob>(fd, static_cast<uint64_t>(st.st_size));
+      cache->insert(id, blob);
+    }
+    auto span = resolve_range(range, blob->size);
+    if (!span) {
+      return span.error();
+    }
+    const auto [first, length] = *span;
+    const size_t first_chunk = static_cast<size_t>(std::min<uint64_t>(kPrefetch, length));
+    auto prefetched = pread_exact(blob->fd, first, first_chunk, path);
     if (!prefetched) {
-      ::close(fd);
       return prefetched.error();
     }
-    return std::unique_ptr<BlobReader>(
-        std::make_unique<LocalReader>(fd, path, r.first, length, std::move(*prefetched)));
+    return std::unique_ptr<BlobReader>(std::make_unique<LocalReader>(
+        std::move(blob), std::move(path), first, length, std::move(*prefetched)));
   };
   co_return co_await run_blocking(std::move(task));
 }
@@ -321,6 +452,7 @@ asio::awaitable<Result<void>> LocalDriver::remove(std::string id) {
   if (!is_blob_id(id)) {
     co_return Result<void>{};
   }
+  open_blobs_->erase(id);
   auto task = [path = blob_path(id)]() -> Result<void> {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
       return errno_error("unlink", path);

@@ -10,7 +10,12 @@
 // A write goes to the temporary file; commit() fsyncs it, renames it into place and fsyncs the
 // folder, so a committed blob survives a crash and a partial one is never visible. Small blobs
 // are buffered and written in the same blocking call as the commit, so a 4 KiB PUT costs one
-// trip to the blocking pool. All file I/O runs on the blocking pool.
+// trip to the blocking pool.
+//
+// Reads never block the calling thread either, without paying a thread hop when the data is in
+// memory: blobs are immutable, so open descriptors are kept in a small cache, and a read first
+// tries preadv2(RWF_NOWAIT), which returns only what the page cache holds. Whatever would wait
+// for the disk (an open of an uncached blob, a read of uncached bytes) goes to the blocking pool.
 
 #include <filesystem>
 #include <memory>
@@ -24,8 +29,14 @@ namespace vaultaire::drivers {
 struct LocalDriverOptions {
   std::string name = "local";
   std::filesystem::path root;
-  bool sync = true;  // fsync on commit; off only in benchmarks of the overhead
+  bool sync = true;               // fsync on commit; off only in benchmarks of the overhead
+  size_t open_blob_cache = 8192;  // descriptors of recently read blobs kept open
 };
+
+namespace internal {
+struct OpenBlob;
+class OpenBlobCache;
+}  // namespace internal
 
 class LocalDriver final : public Driver {
  public:
@@ -50,11 +61,15 @@ class LocalDriver final : public Driver {
   const Clock& clock() const { return clock_; }
 
  private:
-  LocalDriver(LocalDriverOptions options, const Clock& clock)
-      : options_(std::move(options)), clock_(clock) {}
+  LocalDriver(LocalDriverOptions options, const Clock& clock);
 
+ public:
+  ~LocalDriver() override;
+
+ private:
   const LocalDriverOptions options_;
   const Clock& clock_;
+  std::unique_ptr<internal::OpenBlobCache> open_blobs_;
 };
 
 }  // namespace vaultaire::drivers

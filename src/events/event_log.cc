@@ -72,9 +72,14 @@ void EventLog::stop() {
 }
 
 void EventLog::enqueue(proto::Event event, std::unique_ptr<internal::Waiter> waiter) {
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
+      // The projector takes the whole queue when it wakes: only the first event needs to wake
+      // it, or the first awaited one while it lingers over read events.
+      wake = queue_.empty() || (lingering_ && queued_waiters_ == 0);
+      ++queued_waiters_;
       queue_.push_back(Pending{std::move(event), std::move(waiter), steady_nanos()});
       waiter = nullptr;
     }
@@ -83,7 +88,9 @@ void EventLog::enqueue(proto::Event event, std::unique_ptr<internal::Waiter> wai
     waiter->complete(Errc::kShuttingDown);
     return;
   }
-  cv_.notify_one();
+  if (wake) {
+    cv_.notify_one();
+  }
 }
 
 bool EventLog::append_detached(proto::Event event) {
@@ -93,15 +100,19 @@ bool EventLog::append_detached(proto::Event event) {
       return false;
     }
   } while (!detached_pending_.compare_exchange_weak(pending, pending + 1));
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
     if (stopping_) {
       detached_pending_.fetch_sub(1);
       return false;
     }
+    wake = queue_.empty();
     queue_.push_back(Pending{std::move(event), nullptr, steady_nanos()});
   }
-  cv_.notify_one();
+  if (wake) {
+    cv_.notify_one();
+  }
   return true;
 }
 
@@ -124,12 +135,22 @@ void EventLog::projector_loop() {
       if (queue_.empty()) {
         break;  // stopping, and everything queued is projected
       }
+      if (queued_waiters_ == 0 && !stopping_ && options_.detached_linger.count() > 0) {
+        lingering_ = true;
+        cv_.wait_for(lock, options_.detached_linger, [this] {
+          return queued_waiters_ > 0 || stopping_ || queue_.size() >= options_.max_batch_events;
+        });
+        lingering_ = false;
+      }
       if (queue_.size() <= options_.max_batch_events) {
         batch.swap(queue_);
+        queued_waiters_ = 0;
       } else {
         const auto end = queue_.begin() + static_cast<std::ptrdiff_t>(options_.max_batch_events);
         batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
         queue_.erase(queue_.begin(), end);
+        queued_waiters_ = static_cast<size_t>(std::count_if(
+            queue_.begin(), queue_.end(), [](const Pending& p) { return p.waiter != nullptr; }));
       }
     }
     std::shared_ptr<Stage> stage = project_batch(std::move(batch));

@@ -21,6 +21,7 @@
 // a normal append instead, so a burst of reads is slowed down rather than forgotten.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -51,6 +52,9 @@ struct EventLogOptions {
   bool sync = true;                // fsync each batch; off only in benchmarks of the overhead
   size_t max_batch_events = 8192;  // events merged into one WriteBatch at most
   size_t max_detached = 4096;      // read events pending without a waiter at most
+  // When only read events are queued, wait up to this long for more before writing, so a
+  // burst of GETs costs one fsync instead of one each. An awaited append ends the wait at once.
+  std::chrono::microseconds detached_linger{1000};
 };
 
 struct Appended {
@@ -151,6 +155,8 @@ class EventLog {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Pending> queue_;  // guarded by mu_
+  size_t queued_waiters_ = 0;   // entries of queue_ someone awaits; guarded by mu_
+  bool lingering_ = false;      // the projector waits for more read events; guarded by mu_
   bool stopping_ = false;       // guarded by mu_
   std::atomic<size_t> detached_pending_{0};
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <unordered_map>
 
 #include "common/crypto.h"
 #include "common/time_format.h"
@@ -113,6 +114,26 @@ bool is_sorted_lowercase(const std::vector<std::string>& names) {
 }
 
 // Checks the scope and the signature; fills `out` on success.
+// The signing key depends on the secret and the day only: derive it once per thread and day
+// rather than with four HMACs per request.
+std::string cached_signing_key(const std::string& secret, const std::string& date,
+                               const std::string& region) {
+  thread_local std::unordered_map<std::string, std::string> cache;
+  std::string id = secret;
+  id.push_back('\0');
+  id.append(date).push_back('\0');
+  id.append(region);
+  if (auto it = cache.find(id); it != cache.end()) {
+    return it->second;
+  }
+  if (cache.size() >= 4096) {
+    cache.clear();  // days roll over and keys come and go; start afresh now and then
+  }
+  std::string key = sigv4::signing_key(secret, date, region, kService);
+  cache.emplace(std::move(id), key);
+  return key;
+}
+
 // Where the signature came from decides how its scope errors are named.
 enum class Via { kHeader, kQuery };
 
@@ -150,7 +171,7 @@ S3Result<Authenticated> verify(const RequestFacts& request, const CredentialStor
     }
   }
 
-  const std::string key = sigv4::signing_key(credential->secret, sig.date, sig.region, sig.service);
+  const std::string key = cached_signing_key(credential->secret, sig.date, sig.region);
   const std::string scope = sigv4::scope(sig.date, sig.region, sig.service);
   sigv4::CanonicalInput in{.method = request.method,
                            .canonical_uri = sigv4::canonical_uri(request.decoded_path, false),

@@ -134,25 +134,18 @@ asio::awaitable<Result<void>> HttpExchange::send_head(http::response<http::strin
   co_return Result<void>{};
 }
 
-asio::awaitable<Result<void>> HttpExchange::send_header(
-    http::response<http::buffer_body> response) {
+asio::awaitable<Result<void>> HttpExchange::send_header(http::response<http::buffer_body> response,
+                                                        std::string first_chunk, bool last) {
   response.keep_alive(keep_alive());
   streamed_.emplace(std::move(response));
-  streamed_->body().data = nullptr;
-  streamed_->body().more = true;
   serializer_.emplace(*streamed_);
-  stream_.expires_after(options_.io_timeout);
-  auto [ec, n] = co_await http::async_write_header(stream_, *serializer_, kNoThrow);
-  if (ec) {
-    failed_ = true;
-    co_return Errc::kIo;
-  }
-  co_return Result<void>{};
+  co_return co_await send_body(std::move(first_chunk), last);
 }
 
 asio::awaitable<Result<void>> HttpExchange::send_body(std::string chunk, bool last) {
-  streamed_->body().data = chunk.empty() ? nullptr : chunk.data();
-  streamed_->body().size = chunk.size();
+  chunk_ = std::move(chunk);
+  streamed_->body().data = chunk_.empty() ? nullptr : chunk_.data();
+  streamed_->body().size = chunk_.size();
   streamed_->body().more = !last;
   stream_.expires_after(options_.io_timeout);
   auto [ec, n] = co_await http::async_write(stream_, *serializer_, kNoThrow);
@@ -163,15 +156,17 @@ asio::awaitable<Result<void>> HttpExchange::send_body(std::string chunk, bool la
     failed_ = true;
     co_return Errc::kIo;
   }
-  bytes_sent_ += chunk.size();
+  bytes_sent_ += chunk_.size();
   co_return Result<void>{};
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::create(asio::io_context& io,
                                                        asio::ip::tcp::endpoint endpoint,
                                                        HttpHandler handler,
-                                                       HttpServerOptions options) {
-  auto server = std::unique_ptr<HttpServer>(new HttpServer(io, std::move(handler), options));
+                                                       HttpServerOptions options,
+                                                       std::vector<asio::io_context*> workers) {
+  auto server = std::unique_ptr<HttpServer>(
+      new HttpServer(io, std::move(handler), options, std::move(workers)));
   boost::system::error_code ec;
   server->acceptor_.open(endpoint.protocol(), ec);
   if (!ec) {
@@ -191,8 +186,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(asio::io_context& io,
   return server;
 }
 
-HttpServer::HttpServer(asio::io_context& io, HttpHandler handler, HttpServerOptions options)
+HttpServer::HttpServer(asio::io_context& io, HttpHandler handler, HttpServerOptions options,
+                       std::vector<asio::io_context*> workers)
     : io_(io),
+      workers_(std::move(workers)),
       acceptor_(io),
       handler_(std::move(handler)),
       options_(std::move(options)),

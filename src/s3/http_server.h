@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -65,8 +66,10 @@ class HttpExchange {
   // A reply to HEAD: the header as given (Content-Length describes the entity), no body.
   asio::awaitable<Result<void>> send_head(http::response<http::string_body> response);
 
-  // A streamed response: the header (with Content-Length set by the caller), then body chunks.
-  asio::awaitable<Result<void>> send_header(http::response<http::buffer_body> response);
+  // A streamed response: the header (with Content-Length set by the caller) together with the
+  // first body chunk in one write, then the other chunks. `last` marks the final chunk.
+  asio::awaitable<Result<void>> send_header(http::response<http::buffer_body> response,
+                                            std::string first_chunk, bool last);
   asio::awaitable<Result<void>> send_body(std::string chunk, bool last);
 
   // Whether the connection can carry another request after this one.
@@ -85,6 +88,7 @@ class HttpExchange {
   std::optional<http::request_parser<http::buffer_body>> body_;
   std::optional<http::response<http::buffer_body>> streamed_;
   std::optional<http::response_serializer<http::buffer_body>> serializer_;
+  std::string chunk_;  // the body bytes being written
   std::string remote_;
   const HttpServerOptions& options_;
   bool continue_sent_ = false;
@@ -99,11 +103,12 @@ using HttpHandler = std::function<asio::awaitable<void>(HttpExchange&)>;
 
 class HttpServer {
  public:
-  // Binds `endpoint` (port 0 picks a free port). Fails with Errc::kIo when it cannot listen.
-  [[nodiscard]] static Result<std::unique_ptr<HttpServer>> create(asio::io_context& io,
-                                                                  asio::ip::tcp::endpoint endpoint,
-                                                                  HttpHandler handler,
-                                                                  HttpServerOptions options);
+  // Binds `endpoint` (port 0 picks a free port); accepts on `io` and deals connections out to
+  // `workers` in turn (each connection then lives on one of them; empty: all on `io`). Fails
+  // with Errc::kIo when it cannot listen.
+  [[nodiscard]] static Result<std::unique_ptr<HttpServer>> create(
+      asio::io_context& io, asio::ip::tcp::endpoint endpoint, HttpHandler handler,
+      HttpServerOptions options, std::vector<asio::io_context*> workers = {});
   ~HttpServer();
 
   void start();
@@ -112,11 +117,14 @@ class HttpServer {
   asio::ip::tcp::endpoint local_endpoint() const;
 
  private:
-  HttpServer(asio::io_context& io, HttpHandler handler, HttpServerOptions options);
+  HttpServer(asio::io_context& io, HttpHandler handler, HttpServerOptions options,
+             std::vector<asio::io_context*> workers);
   static asio::awaitable<void> accept_loop(HttpServer* self);
   static asio::awaitable<void> session(HttpServer* self, asio::ip::tcp::socket socket);
 
   asio::io_context& io_;
+  std::vector<asio::io_context*> workers_;
+  size_t next_worker_ = 0;  // used by the accept loop only
   asio::ip::tcp::acceptor acceptor_;
   HttpHandler handler_;
   HttpServerOptions options_;

@@ -314,6 +314,15 @@ asio::awaitable<void> S3Service::get_object(Request& r, bool head) {
   }
   std::unique_ptr<drivers::BlobReader> reader = std::move(*opened);
 
+  // The first chunk is read before anything is sent, so a failing blob still gets a proper
+  // error, and a small object goes out in one write together with the header.
+  auto first = co_await reader->read(options_.chunk_size);
+  if (!first) {
+    logger("s3")->error("blob read failed req={} blob={} error={}", r.id, artifact.blob_id(),
+                        first.error().message());
+    co_await internal::send_error(r, S3Code::kInternalError);
+    co_return;
+  }
   auto res = internal::make_streamed_response(r, status);
   set_object_headers(res, artifact);
   if (range.range) {
@@ -323,9 +332,10 @@ asio::awaitable<void> S3Service::get_object(Request& r, bool head) {
   }
   res.content_length(length);
   r.status = res.result_int();
-  bool ok = static_cast<bool>(co_await r.ex.send_header(std::move(res)));
-  uint64_t sent = 0;
-  while (ok) {
+  uint64_t sent = first->size();
+  bool last = first->empty() || sent >= length;
+  bool ok = static_cast<bool>(co_await r.ex.send_header(std::move(res), std::move(*first), last));
+  while (ok && !last) {
     auto chunk = co_await reader->read(options_.chunk_size);
     if (!chunk) {
       logger("s3")->error("blob read failed mid-response req={} blob={} error={}", r.id,
@@ -334,11 +344,8 @@ asio::awaitable<void> S3Service::get_object(Request& r, bool head) {
       break;
     }
     sent += chunk->size();
-    const bool last = chunk->empty() || sent >= length;
+    last = chunk->empty() || sent >= length;
     ok = static_cast<bool>(co_await r.ex.send_body(std::move(*chunk), last));
-    if (last) {
-      break;
-    }
   }
 
   proto::Command read;

@@ -1,6 +1,7 @@
 #include "s3/s3_service.h"
 
 #include <array>
+#include <unordered_map>
 
 #include "common/crypto.h"
 #include "common/ids.h"
@@ -74,13 +75,27 @@ proto::RequestContext Request::context(const std::string& spoke_id) const {
 }
 
 namespace {
+
+// The Date header changes once a second; format it that often, per thread.
+const std::string& http_date_now() {
+  thread_local int64_t second = -1;
+  thread_local std::string text;
+  const int64_t now = SystemClock::instance().now_unix_nanos();
+  if (now / kNanosPerSecond != second) {
+    second = now / kNanosPerSecond;
+    text = format_http_date(now);
+  }
+  return text;
+}
+
 template <typename Response>
 void set_common_headers(const Request& r, Response& res) {
   res.set(http::field::server, "Vaultaire");
   res.set("x-amz-request-id", r.id);
   res.set("x-amz-id-2", r.id);
-  res.set(http::field::date, format_http_date(SystemClock::instance().now_unix_nanos()));
+  res.set(http::field::date, http_date_now());
 }
+
 }  // namespace
 
 http::response<http::string_body> make_response(const Request& r, http::status status) {
@@ -409,6 +424,21 @@ asio::awaitable<Result<proto::QueryReply>> S3Service::query(Request& r, proto::Q
 asio::awaitable<Result<proto::CommandReply>> S3Service::execute(Request& r, proto::Command c) {
   *c.mutable_context() = r.context(spoke_.id());
   co_return co_await hub_.execute(std::move(c));
+}
+
+Counter& S3Service::request_counter(internal::Op op, unsigned status) {
+  // Few (operation, status) pairs exist; look each up in the registry once per thread.
+  thread_local std::unordered_map<uint64_t, Counter*> cache;
+  const uint64_t key = (static_cast<uint64_t>(op) << 16) | status;
+  if (auto it = cache.find(key); it != cache.end()) {
+    return *it->second;
+  }
+  const std::string labels =
+      "op=\"" + std::string(internal::op_name(op)) + "\",status=\"" + std::to_string(status) + "\"";
+  Counter& c = metrics().counter("vaultaire_s3_requests_total",
+                                 "S3 requests by operation and status", labels);
+  cache.emplace(key, &c);
+  return c;
 }
 
 void S3Service::finish(Request& r) {

@@ -22,7 +22,8 @@ namespace vaultaire::s3 {
 
 namespace internal {
 struct Request;
-}
+enum class Op : int;
+}  // namespace internal
 
 struct S3Options {
   AuthOptions auth;                       // region and clock skew
@@ -60,6 +61,7 @@ class S3Service {
   asio::awaitable<Result<proto::QueryReply>> query(internal::Request& r, proto::Query q);
   asio::awaitable<Result<proto::CommandReply>> execute(internal::Request& r, proto::Command c);
   void finish(internal::Request& r);
+  static Counter& request_counter(internal::Op op, unsigned status);
 
   S3Options options_;
   actors::Hub& hub_;

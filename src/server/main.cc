@@ -5,12 +5,22 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <sys/resource.h>
 
 #include "common/config.h"
 #include "common/logging.h"
 #include "server/server.h"
 
 namespace {
+
+// Connections and cached blob descriptors are file descriptors: take what the system allows.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
 
 std::string env(const char* name) {
   const char* v = std::getenv(name);
@@ -92,6 +102,7 @@ int main(int argc, char** argv) {
       throw std::runtime_error(
           "set VAULTAIRE_ROOT_ACCESS_KEY and VAULTAIRE_ROOT_SECRET_KEY (the root credentials)");
     }
+    raise_open_file_limit();
     vaultaire::server::Server server(std::move(config), std::move(root));
     server.run();
   } catch (const std::exception& e) {

@@ -28,8 +28,23 @@ asio::ip::tcp::endpoint endpoint_of(const std::string& text) {
 
 }  // namespace
 
+namespace {
+std::vector<std::unique_ptr<asio::io_context>> make_io_contexts(unsigned configured) {
+  const unsigned n =
+      configured != 0 ? configured : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<asio::io_context>> ios;
+  for (unsigned i = 0; i < n; ++i) {
+    ios.push_back(std::make_unique<asio::io_context>(1));
+  }
+  return ios;
+}
+}  // namespace
+
 Server::Server(Config config, RootCredentials root)
-    : config_(std::move(config)), signals_(io_, SIGINT, SIGTERM) {
+    : config_(std::move(config)),
+      ios_(make_io_contexts(config_.io_threads)),
+      io_(*ios_[0]),
+      signals_(io_, SIGINT, SIGTERM) {
   auto log = logger("server");
   if (config_.blocking_threads != 0) {
     set_blocking_threads(config_.blocking_threads);
@@ -85,7 +100,8 @@ Server::Server(Config config, RootCredentials root)
 
   auto s3_listener = s3::HttpServer::create(
       io_, endpoint_of(config_.s3_listen),
-      [svc = s3_.get()](s3::HttpExchange& ex) { return svc->handle(ex); }, {.name = "s3"});
+      [svc = s3_.get()](s3::HttpExchange& ex) { return svc->handle(ex); }, {.name = "s3"},
+      workers());
   if (!s3_listener) {
     startup_failure("cannot listen on " + config_.s3_listen, s3_listener.error());
   }
@@ -145,6 +161,14 @@ void Server::sweep_orphans() {
   }
 }
 
+std::vector<asio::io_context*> Server::workers() const {
+  std::vector<asio::io_context*> out;
+  for (const auto& io : ios_) {
+    out.push_back(io.get());
+  }
+  return out;
+}
+
 asio::awaitable<bool> Server::ready() {
   for (const auto& [name, driver] : spoke_->drivers()) {
     if (!co_await driver->health()) {
@@ -166,13 +190,18 @@ void Server::run() {
       stop();
     }
   });
-  const unsigned n = config_.io_threads != 0 ? config_.io_threads
-                                             : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  for (auto& io : ios_) {
+    keep_running.push_back(asio::make_work_guard(*io));
+  }
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < n; ++i) {
-    threads.emplace_back([this] { io_.run(); });
+  for (size_t i = 1; i < ios_.size(); ++i) {
+    threads.emplace_back([io = ios_[i].get()] { io->run(); });
   }
   io_.run();
+  for (auto& io : ios_) {
+    io->stop();
+  }
   for (auto& t : threads) {
     t.join();
   }
@@ -188,7 +217,11 @@ void Server::stop() {
     signals_.cancel(ec);
     // Requests in flight get a moment to finish; acknowledged writes are durable regardless.
     auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(200));
-    timer->async_wait([this, timer](const boost::system::error_code&) { io_.stop(); });
+    timer->async_wait([this, timer](const boost::system::error_code&) {
+      for (auto& io : ios_) {
+        io->stop();
+      }
+    });
   });
 }
 

@@ -42,10 +42,15 @@ class Server {
 
  private:
   void sweep_orphans();
+  std::vector<asio::io_context*> workers() const;
   asio::awaitable<bool> ready();
 
   Config config_;
-  asio::io_context io_;
+  // One io_context per network thread: a connection's handlers stay on one thread, so posting
+  // between them needs no cross-thread wakeup. ios_[0] also runs the listeners' accept loops,
+  // the actors and the signals.
+  std::vector<std::unique_ptr<asio::io_context>> ios_;
+  asio::io_context& io_;
   std::unique_ptr<events::Store> store_;
   std::unique_ptr<events::EventLog> log_;
   std::unique_ptr<events::ViewReader> views_;

@@ -15,7 +15,7 @@
 
 namespace vaultaire::s3::internal {
 
-enum class Op {
+enum class Op : int {
   kUnknown,
   kListBuckets,
   kCreateBucket,
