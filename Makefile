@@ -19,7 +19,7 @@ DEB_PACKAGES := \
   libboost1.81-dev librocksdb-dev libprotobuf-dev protobuf-compiler libpqxx-dev libssl-dev \
   liblz4-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libpugixml-dev nlohmann-json3-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
-  python3 python3-pytest python3-pytest-xdist python3-boto3 awscli curl procps
+  python3 python3-pytest python3-pytest-xdist python3-boto3 awscli curl procps nginx-light
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -64,8 +64,10 @@ e2e: build
 test: unit e2e
 
 bench: build
-	$(BUILD)/bin/event_log_bench
-	bench/run_s3_bench.sh $(BUILD)/bin
+	$(BUILD)/bin/event_log_bench --seconds 3
+	$(BUILD)/bin/micro_bench
+	bench/run_s3_bench.sh $(BUILD)/bin 5 3
+	$(PYTHON) bench/put_memory.py --bin $(BUILD)/bin --gib 5
 
 asan:
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVAULTAIRE_SANITIZE=ON

@@ -184,8 +184,18 @@ class LocalWriter final : public BlobWriter {
       if (auto r = flush_pending(); !r) {
         return r;
       }
+      const uint64_t offset = size_;
       size_ += data.size();
-      return write_all(fd_, data.data(), data.size(), temp_);
+      if (auto r = write_all(fd_, data.data(), data.size(), temp_); !r) {
+        return r;
+      }
+      if (driver_.options().sync) {
+        // Start writing this chunk back now, so the fdatasync at commit has little left to do
+        // and a large blob's flush overlaps with receiving the rest of it.
+        ::sync_file_range(fd_, static_cast<off_t>(offset), static_cast<off_t>(data.size()),
+                          SYNC_FILE_RANGE_WRITE);
+      }
+      return Result<void>{};
     };
     co_return co_await run_blocking(std::move(task));
   }

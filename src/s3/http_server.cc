@@ -1,6 +1,7 @@
 #include "s3/http_server.h"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -35,6 +36,9 @@ std::optional<uint64_t> HttpExchange::content_length() const {
 bool HttpExchange::chunked() const { return body_ ? body_->chunked() : header_.chunked(); }
 
 bool HttpExchange::body_done() const {
+  if (direct_remaining_) {
+    return *direct_remaining_ == 0;
+  }
   if (body_) {
     return body_->is_done();
   }
@@ -70,7 +74,7 @@ asio::awaitable<Result<void>> HttpExchange::maybe_continue() {
 }
 
 asio::awaitable<Result<size_t>> HttpExchange::read_body(std::string* out, size_t max) {
-  if (!body_) {
+  if (!body_ && !direct_remaining_) {
     // Even an empty body gets its 100 Continue: some clients wait for it regardless.
     if (auto r = co_await maybe_continue(); !r) {
       co_return r.error();
@@ -78,8 +82,19 @@ asio::awaitable<Result<size_t>> HttpExchange::read_body(std::string* out, size_t
     if (header_.is_done()) {
       co_return size_t{0};
     }
-    body_.emplace(std::move(header_));
-    body_->body_limit(options_.body_limit);
+    if (const auto length = header_.content_length(); length && !header_.chunked()) {
+      if (*length > options_.body_limit) {
+        failed_ = true;
+        co_return Errc::kEntityTooLarge;
+      }
+      direct_remaining_ = *length;
+    } else {
+      body_.emplace(std::move(header_));
+      body_->body_limit(options_.body_limit);
+    }
+  }
+  if (direct_remaining_) {
+    co_return co_await read_direct(out, max);
   }
   http::request_parser<http::buffer_body>& parser = *body_;
   const size_t start = out->size();
@@ -104,6 +119,40 @@ asio::awaitable<Result<size_t>> HttpExchange::read_body(std::string* out, size_t
     }
   }
   out->resize(start + got);
+  body_bytes_read_ += got;
+  co_return got;
+}
+
+// A body of known length: what the header read already buffered, then straight from the
+// socket, `max` bytes at a time (or what remains).
+asio::awaitable<Result<size_t>> HttpExchange::read_direct(std::string* out, size_t max) {
+  uint64_t& remaining = *direct_remaining_;
+  const size_t want = static_cast<size_t>(std::min<uint64_t>(remaining, max));
+  if (want == 0) {
+    co_return size_t{0};
+  }
+  const size_t start = out->size();
+  out->resize(start + want);
+  const size_t buffered = std::min(buffer_.size(), want);
+  if (buffered > 0) {
+    asio::buffer_copy(asio::buffer(out->data() + start, buffered), buffer_.data());
+    buffer_.consume(buffered);
+  }
+  size_t got = buffered;
+  if (got < want) {
+    stream_.expires_after(options_.io_timeout);
+    auto [ec, n] = co_await asio::async_read(
+        stream_, asio::buffer(out->data() + start + got, want - got), kNoThrow);
+    got += n;
+    if (ec) {
+      out->resize(start + got);
+      remaining -= got;
+      body_bytes_read_ += got;
+      failed_ = true;
+      co_return Errc::kIncompleteBody;
+    }
+  }
+  remaining -= got;
   body_bytes_read_ += got;
   co_return got;
 }

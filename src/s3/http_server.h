@@ -81,11 +81,13 @@ class HttpExchange {
 
  private:
   asio::awaitable<Result<void>> maybe_continue();
+  asio::awaitable<Result<size_t>> read_direct(std::string* out, size_t max);
 
   beast::tcp_stream& stream_;
   beast::flat_buffer& buffer_;
   http::request_parser<http::empty_body>& header_;  // moved into body_ once the body is read
-  std::optional<http::request_parser<http::buffer_body>> body_;
+  std::optional<http::request_parser<http::buffer_body>> body_;  // chunked bodies only
+  std::optional<uint64_t> direct_remaining_;  // a Content-Length body read straight off the socket
   std::optional<http::response<http::buffer_body>> streamed_;
   std::optional<http::response_serializer<http::buffer_body>> serializer_;
   std::string chunk_;  // the body bytes being written

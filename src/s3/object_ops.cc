@@ -7,6 +7,8 @@
 #include <charconv>
 #include <optional>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
 #include "common/crypto.h"
 #include "common/logging.h"
 #include "common/time_format.h"
@@ -18,6 +20,8 @@ namespace vaultaire::s3 {
 using internal::Request;
 
 namespace {
+
+using boost::asio::experimental::awaitable_operators::operator&&;
 
 constexpr size_t kMaxKeyBytes = 1024;
 constexpr size_t kMaxUserMetadataBytes = 2048;
@@ -191,19 +195,16 @@ asio::awaitable<void> S3Service::put_object(Request& r) {
   if (check_sha) {
     sha_digest.emplace(DigestAlgorithm::kSha256);
   }
+  // The body streams through in chunks: while one chunk is written to the driver, the next is
+  // received and hashed.
   uint64_t received = 0;
   std::optional<S3Error> failure;
-  for (;;) {
-    std::string chunk;
-    auto n = co_await r.ex.read_body(&chunk, options_.chunk_size);
-    if (!n) {
-      failure = S3Error(from_error(n.error()));
-      break;
-    }
-    if (*n == 0) {
-      break;
-    }
-    received += *n;
+  std::string chunk;
+  if (auto n = co_await r.ex.read_body(&chunk, options_.chunk_size); !n) {
+    failure = S3Error(from_error(n.error()));
+  }
+  while (!failure && !chunk.empty()) {
+    received += chunk.size();
     if (received > options_.max_object_size) {
       failure = S3Error(S3Code::kEntityTooLarge);
       break;
@@ -212,10 +213,15 @@ asio::awaitable<void> S3Service::put_object(Request& r) {
     if (sha_digest) {
       sha_digest->update(chunk.data(), chunk.size());
     }
-    if (auto w = co_await writer->write(std::move(chunk)); !w) {
-      failure = S3Error(from_error(w.error()));
-      break;
+    std::string next;
+    auto [written, read] =
+        co_await (writer->write(std::move(chunk)) && r.ex.read_body(&next, options_.chunk_size));
+    if (!written) {
+      failure = S3Error(from_error(written.error()));
+    } else if (!read) {
+      failure = S3Error(from_error(read.error()));
     }
+    chunk = std::move(next);
   }
   const std::string md5_raw = md5_digest.finish();
   if (!failure && length && received != *length) {

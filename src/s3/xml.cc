@@ -1,11 +1,31 @@
 #include "s3/xml.h"
 
+#include <array>
 #include <charconv>
 
 namespace vaultaire::s3 {
 
 void append_xml_escaped(std::string& out, std::string_view text) {
-  for (const char c : text) {
+  // Most names need no escaping: copy runs of plain characters at once.
+  static constexpr auto kSpecial = [] {
+    std::array<bool, 256> t{};
+    for (const unsigned char c : std::string_view("&<>\"'\r\n\t")) {
+      t[c] = true;
+    }
+    return t;
+  }();
+  size_t start = 0;
+  for (;;) {
+    size_t pos = start;
+    while (pos < text.size() && !kSpecial[static_cast<unsigned char>(text[pos])]) {
+      ++pos;
+    }
+    out.append(text.substr(start, pos - start));
+    if (pos == text.size()) {
+      return;
+    }
+    const char c = text[pos];
+    start = pos + 1;
     switch (c) {
       case '&':
         out.append("&amp;");
