@@ -18,8 +18,9 @@ DEB_PACKAGES := \
   cmake ninja-build g++ make pkg-config ccache git \
   libboost1.81-dev librocksdb-dev libprotobuf-dev protobuf-compiler libpqxx-dev libssl-dev \
   liblz4-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libpugixml-dev nlohmann-json3-dev \
-  libgtest-dev libgmock-dev libbenchmark-dev \
-  python3 python3-pytest python3-pytest-xdist python3-boto3 awscli curl procps nginx-light
+  zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev \
+  python3 python3-pytest python3-pytest-xdist python3-boto3 awscli rclone s3cmd curl procps \
+  nginx-light
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -34,6 +35,18 @@ deps:
 	  echo "installing:$$missing"; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+# Node.js for the AWS SDK for JavaScript v3 tests (tests/e2e/js): any node >= 20 on PATH will
+# do (the SDK requires it; Debian 12's own nodejs is 18), else Debian's nodejs and npm.
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "installing: nodejs npm"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; \
+	fi
+	@if [ ! -d tests/e2e/js/node_modules ] || \
+	   [ tests/e2e/js/package-lock.json -nt tests/e2e/js/node_modules ]; then \
+	  echo "npm ci in tests/e2e/js"; \
+	  cd tests/e2e/js && npm ci --no-audit --no-fund && touch node_modules; \
 	fi
 
 $(BUILD)/build.ninja: CMakeLists.txt

@@ -1,5 +1,8 @@
 #include "actors/container_actor.h"
 
+#include <unordered_map>
+
+#include "common/crypto.h"
 #include "events/names.h"
 
 namespace vaultaire::actors {
@@ -31,6 +34,20 @@ proto::Event event_for(proto::Command command) {
     case proto::Command::kRecordRead:
       e.mutable_artifact_read()->Swap(command.mutable_record_read()->mutable_read());
       break;
+    case proto::Command::kTagArtifact:
+      e.mutable_artifact_tagged()->mutable_tags()->Swap(command.mutable_tag_artifact()->mutable_tags());
+      break;
+    case proto::Command::kCreateUpload:
+      e.mutable_upload_created()->Swap(command.mutable_create_upload()->mutable_upload());
+      break;
+    case proto::Command::kUploadPart:
+      e.mutable_part_uploaded()->Swap(command.mutable_upload_part()->mutable_part());
+      break;
+    case proto::Command::kAbortUpload:
+      e.mutable_upload_aborted()->set_upload_id(command.abort_upload().upload_id());
+      e.mutable_upload_aborted()->set_reason(command.abort_upload().reason());
+      break;
+    case proto::Command::kCompleteUpload:  // built by ContainerActor::complete_upload
     case proto::Command::OP_NOT_SET:
       break;
   }
@@ -62,6 +79,7 @@ asio::awaitable<Result<proto::CommandReply>> ContainerActor::handle(proto::Comma
       co_return r.error();
     }
   }
+  const std::string path = command.path();
   switch (command.op_case()) {
     case proto::Command::kCreateContainer:
       if (!events::is_valid_container_name(container_)) {
@@ -71,7 +89,7 @@ asio::awaitable<Result<proto::CommandReply>> ContainerActor::handle(proto::Comma
         co_return Errc::kContainerExists;
       }
       exists_ = true;
-      break;
+      co_return co_await commit(event_for(std::move(command)));
 
     case proto::Command::kDeleteContainer: {
       if (!exists_) {
@@ -89,24 +107,171 @@ asio::awaitable<Result<proto::CommandReply>> ContainerActor::handle(proto::Comma
         co_return Errc::kContainerNotEmpty;
       }
       exists_ = false;
-      break;
+      co_return co_await commit(event_for(std::move(command)));
     }
-
-    case proto::Command::kCommitArtifact:
-    case proto::Command::kDeleteArtifact:
-      if (!events::is_valid_path(command.path())) {
-        co_return Errc::kInvalidPath;
-      }
-      if (!exists_) {
-        co_return Errc::kNoSuchContainer;
-      }
-      break;
 
     case proto::Command::kRecordRead:
     case proto::Command::OP_NOT_SET:
       co_return Errc::kInvalidArgument;
+
+    default:
+      break;
   }
-  co_return co_await commit(event_for(std::move(command)));
+
+  // Everything else acts on one artifact of an existing container.
+  if (!events::is_valid_path(path)) {
+    co_return Errc::kInvalidPath;
+  }
+  if (!exists_) {
+    co_return Errc::kNoSuchContainer;
+  }
+  switch (command.op_case()) {
+    case proto::Command::kCommitArtifact: {
+      if (auto c = check_condition(path, command.commit_artifact().condition()); !c) {
+        co_return c.error();
+      }
+      co_return co_await commit_write(path, event_for(std::move(command)));
+    }
+    case proto::Command::kDeleteArtifact:
+      co_return co_await commit_write(path, event_for(std::move(command)));
+
+    case proto::Command::kTagArtifact: {
+      if (auto a = views_.artifact(tenant_, container_, path); !a) {
+        co_return a.error();
+      }
+      co_return co_await commit(event_for(std::move(command)));
+    }
+
+    case proto::Command::kCreateUpload:
+      co_return co_await commit(event_for(std::move(command)));
+
+    case proto::Command::kUploadPart:
+    case proto::Command::kAbortUpload: {
+      const std::string& id = command.has_upload_part() ? command.upload_part().part().upload_id()
+                                                        : command.abort_upload().upload_id();
+      if (auto u = views_.upload(tenant_, container_, path, id); !u) {
+        co_return u.error();
+      }
+      co_return co_await commit(event_for(std::move(command)));
+    }
+
+    case proto::Command::kCompleteUpload: {
+      if (auto c = check_condition(path, command.complete_upload().condition()); !c) {
+        co_return c.error();
+      }
+      proto::CommandReply built;
+      auto event = complete_upload(command, built);
+      if (!event) {
+        co_return event.error();
+      }
+      auto reply = co_await commit_write(path, std::move(*event));
+      if (reply) {
+        reply->set_etag(built.etag());
+        *reply->mutable_checksums() = built.checksums();
+      }
+      co_return reply;
+    }
+
+    default:
+      co_return Errc::kInvalidArgument;
+  }
+}
+
+Result<void> ContainerActor::check_condition(const std::string& path,
+                                             const proto::WriteCondition& c) const {
+  if (!c.if_none_match_any() && c.if_match().empty()) {
+    return {};
+  }
+  if (writing_.contains(path)) {
+    return Errc::kConflict;
+  }
+  auto current = views_.artifact(tenant_, container_, path);
+  if (!current && !is(current.error(), Errc::kNoSuchArtifact)) {
+    return current.error();
+  }
+  if (c.if_none_match_any() && current) {
+    return Errc::kPreconditionFailed;
+  }
+  if (!c.if_match().empty()) {
+    if (!current) {
+      return Errc::kNoSuchArtifact;
+    }
+    if (current->etag() != c.if_match()) {
+      return Errc::kPreconditionFailed;
+    }
+  }
+  return {};
+}
+
+Result<proto::Event> ContainerActor::complete_upload(proto::Command& command,
+                                                     proto::CommandReply& reply) const {
+  const proto::CompleteUpload& request = command.complete_upload();
+  proto::ListParts list;
+  list.set_upload_id(request.upload_id());
+  list.set_max_parts(100000);
+  auto stored = views_.list_parts(tenant_, container_, command.path(), list);
+  if (!stored) {
+    return stored.error();
+  }
+  if (request.parts_size() == 0) {
+    return Errc::kInvalidPart;
+  }
+  std::unordered_map<uint32_t, const proto::PartRecord*> by_number;
+  for (const auto& p : stored->parts()) {
+    by_number.emplace(p.part_number(), &p);
+  }
+  proto::Event event;
+  proto::ArtifactCommitted& artifact = *event.mutable_artifact_committed();
+  artifact = stored->upload().artifact();
+  artifact.set_completed_upload_id(request.upload_id());
+  Digest md5s(DigestAlgorithm::kMd5);
+  uint32_t previous = 0;
+  for (int i = 0; i < request.parts_size(); ++i) {
+    const proto::CompletedPart& wanted = request.parts(i);
+    if (wanted.part_number() <= previous) {
+      return Errc::kInvalidPartOrder;
+    }
+    previous = wanted.part_number();
+    const auto found = by_number.find(wanted.part_number());
+    if (found == by_number.end() || found->second->part().etag() != wanted.etag()) {
+      return Errc::kInvalidPart;
+    }
+    const proto::Segment& part = found->second->part();
+    if (i + 1 < request.parts_size() && part.size() < request.min_part_size()) {
+      return Errc::kEntityTooSmall;
+    }
+    const auto raw = from_hex(part.etag());
+    if (!raw) {
+      return Errc::kInvalidPart;
+    }
+    md5s.update(*raw);
+    *artifact.add_segments() = part;
+  }
+  // S3's multipart ETag: the MD5 of the parts' binary MD5s, then the number of parts.
+  artifact.set_etag(to_hex(md5s.finish()) + "-" + std::to_string(request.parts_size()));
+  reply.set_etag(artifact.etag());
+  *reply.mutable_checksums() = artifact.checksums();
+
+  proto::RequestContext& ctx = *command.mutable_context();
+  event.set_tenant(std::move(*ctx.mutable_tenant()));
+  event.set_container(container_);
+  event.set_path(command.path());
+  event.set_request_id(std::move(*ctx.mutable_request_id()));
+  event.set_principal(std::move(*ctx.mutable_principal()));
+  event.set_source_address(std::move(*ctx.mutable_source_address()));
+  event.set_user_agent(std::move(*ctx.mutable_user_agent()));
+  event.set_spoke_id(std::move(*ctx.mutable_spoke_id()));
+  return event;
+}
+
+asio::awaitable<Result<proto::CommandReply>> ContainerActor::commit_write(std::string path,
+                                                                          proto::Event event) {
+  ++writing_[path];
+  auto reply = co_await commit(std::move(event));
+  if (auto it = writing_.find(path); it != writing_.end() && --it->second == 0) {
+    writing_.erase(it);
+  }
+  co_return reply;
 }
 
 asio::awaitable<Result<proto::CommandReply>> ContainerActor::commit(proto::Event event) {

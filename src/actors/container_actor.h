@@ -9,9 +9,14 @@
 // lazily from the views and reloaded after a failure (supervision, see runtime.h). Handlers run
 // on strand_; appends are pipelined: while one command awaits durability, the next is checked
 // against the state that already includes the first.
+//
+// Conditional writes (If-None-Match: *, If-Match) are checked against the durable artifact; a
+// conditional write to a key another write is still committing fails with Errc::kConflict
+// (S3's 409 ConditionalRequestConflict) rather than guess the outcome.
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "actors/runtime.h"
 #include "events/event_log.h"
@@ -34,6 +39,11 @@ class ContainerActor final : public Actor {
  private:
   asio::awaitable<Result<proto::CommandReply>> handle(proto::Command command);
   asio::awaitable<Result<proto::CommandReply>> commit(proto::Event event);
+  // Commits an event that changes the artifact at `path`, counted as in flight meanwhile.
+  asio::awaitable<Result<proto::CommandReply>> commit_write(std::string path, proto::Event event);
+  Result<void> check_condition(const std::string& path, const proto::WriteCondition& c) const;
+  // Builds the artifact a CompleteUpload commits; fills `reply` with its ETag.
+  Result<proto::Event> complete_upload(proto::Command& command, proto::CommandReply& reply) const;
   Result<void> load();
   void restart() override { loaded_ = false; }
 
@@ -45,6 +55,7 @@ class ContainerActor final : public Actor {
   bool loaded_ = false;
   bool exists_ = false;     // including commands accepted but not yet durable
   uint64_t in_flight_ = 0;  // appends awaiting durability
+  std::unordered_map<std::string, int> writing_;  // per path: writes awaiting durability
 };
 
 // The event a command turns into: the request context copied into the envelope, the payload

@@ -78,6 +78,34 @@ Result<proto::QueryReply> LocalHub::answer(const proto::Query& query) const {
       *reply.mutable_artifacts() = std::move(*r);
       return reply;
     }
+    case proto::Query::kGetUpload: {
+      auto r = views_.upload(tenant, query.container(), query.path(),
+                             query.get_upload().upload_id());
+      if (!r) {
+        return r.error();
+      }
+      *reply.mutable_upload() = std::move(*r);
+      return reply;
+    }
+    case proto::Query::kListUploads: {
+      if (auto c = views_.container(tenant, query.container()); !c) {
+        return c.error();
+      }
+      auto r = views_.list_uploads(tenant, query.container(), query.list_uploads());
+      if (!r) {
+        return r.error();
+      }
+      *reply.mutable_uploads() = std::move(*r);
+      return reply;
+    }
+    case proto::Query::kListParts: {
+      auto r = views_.list_parts(tenant, query.container(), query.path(), query.list_parts());
+      if (!r) {
+        return r.error();
+      }
+      *reply.mutable_parts() = std::move(*r);
+      return reply;
+    }
     case proto::Query::OP_NOT_SET:
       break;
   }

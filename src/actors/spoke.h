@@ -16,6 +16,13 @@
 
 namespace vaultaire::actors {
 
+// A run of an artifact's bytes held by one blob.
+struct BlobPiece {
+  std::string driver;
+  std::string blob_id;
+  uint64_t size = 0;
+};
+
 struct SpokeOptions {
   std::string id = "local";    // recorded in every event this spoke causes
   std::string default_driver;  // where new blobs go
@@ -40,6 +47,12 @@ class Spoke final : public Actor {
 
   // Removes `blobs` in the background. A failure is logged; the startup sweep finds leftovers.
   void release(std::vector<proto::BlobRef> blobs);
+
+  // Reads an artifact made of `pieces` in order (one for a plain object, one per part for a
+  // multipart one), or `range` of it, opening each blob only when the read reaches it.
+  // Errors: Errc::kInvalidRange, kNoSuchBlob, kDriverUnavailable (unknown driver), driver errors.
+  asio::awaitable<Result<std::unique_ptr<drivers::BlobReader>>> open(
+      std::vector<BlobPiece> pieces, std::optional<drivers::ByteRange> range);
 
  private:
   void restart() override {}

@@ -39,10 +39,45 @@ const EVP_MD* evp(DigestAlgorithm a) {
   return nullptr;
 }
 
-// One reusable SHA-256 context per thread for the one-shot helpers.
+// One reusable context per algorithm and thread for the one-shot helpers.
 Digest& thread_sha256() {
   thread_local Digest d(DigestAlgorithm::kSha256);
   return d;
+}
+
+Digest& thread_sha1() {
+  thread_local Digest d(DigestAlgorithm::kSha1);
+  return d;
+}
+
+// RFC 2104 over a reusable digest with 64-byte blocks (SHA-1, SHA-256):
+// H((K ^ opad) || H((K ^ ipad) || m)), a key longer than a block hashed first.
+std::string hmac(Digest& d, std::string_view key, std::string_view data) {
+  constexpr size_t kBlock = 64;
+  unsigned char k[kBlock] = {};
+  if (key.size() > kBlock) {
+    d.reset();
+    d.update(key);
+    const std::string hashed = d.finish();
+    std::memcpy(k, hashed.data(), hashed.size());
+  } else {
+    std::memcpy(k, key.data(), key.size());
+  }
+  unsigned char pad[kBlock];
+  for (size_t i = 0; i < kBlock; ++i) {
+    pad[i] = k[i] ^ 0x36;
+  }
+  d.reset();
+  d.update(pad, kBlock);
+  d.update(data);
+  const std::string inner = d.finish();
+  for (size_t i = 0; i < kBlock; ++i) {
+    pad[i] = k[i] ^ 0x5c;
+  }
+  d.reset();
+  d.update(pad, kBlock);
+  d.update(inner);
+  return d.finish();
 }
 
 }  // namespace
@@ -90,31 +125,11 @@ std::string sha256(std::string_view data) {
 }
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
-  // RFC 2104 over the cached SHA-256: H((K ^ opad) || H((K ^ ipad) || m)).
-  constexpr size_t kBlock = 64;
-  unsigned char k[kBlock] = {};
-  if (key.size() > kBlock) {
-    const std::string hashed = sha256(key);
-    std::memcpy(k, hashed.data(), hashed.size());
-  } else {
-    std::memcpy(k, key.data(), key.size());
-  }
-  unsigned char pad[kBlock];
-  for (size_t i = 0; i < kBlock; ++i) {
-    pad[i] = k[i] ^ 0x36;
-  }
-  Digest& d = thread_sha256();
-  d.reset();
-  d.update(pad, kBlock);
-  d.update(data);
-  const std::string inner = d.finish();
-  for (size_t i = 0; i < kBlock; ++i) {
-    pad[i] = k[i] ^ 0x5c;
-  }
-  d.reset();
-  d.update(pad, kBlock);
-  d.update(inner);
-  return d.finish();
+  return hmac(thread_sha256(), key, data);
+}
+
+std::string hmac_sha1(std::string_view key, std::string_view data) {
+  return hmac(thread_sha1(), key, data);
 }
 
 std::string to_hex(std::string_view bytes) {

@@ -38,6 +38,8 @@ class Digest {
 std::string md5(std::string_view data);
 std::string sha256(std::string_view data);
 std::string hmac_sha256(std::string_view key, std::string_view data);
+// For AWS Signature Version 2 only.
+std::string hmac_sha1(std::string_view key, std::string_view data);
 
 std::string to_hex(std::string_view bytes);
 // Lowercase or uppercase hex; nullopt on odd length or a non-hex character.

@@ -52,6 +52,18 @@ std::string_view errc_name(Errc e) noexcept {
       return "invalid_path";
     case Errc::kTooManyContainers:
       return "too_many_containers";
+    case Errc::kPreconditionFailed:
+      return "precondition_failed";
+    case Errc::kConflict:
+      return "conflict";
+    case Errc::kNoSuchUpload:
+      return "no_such_upload";
+    case Errc::kInvalidPart:
+      return "invalid_part";
+    case Errc::kInvalidPartOrder:
+      return "invalid_part_order";
+    case Errc::kEntityTooSmall:
+      return "entity_too_small";
     case Errc::kNoSuchBlob:
       return "no_such_blob";
     case Errc::kInvalidRange:

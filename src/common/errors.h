@@ -31,6 +31,12 @@ enum class Errc : int {
   kNoSuchArtifact = 24,
   kInvalidPath = 25,
   kTooManyContainers = 26,
+  kPreconditionFailed = 27,    // a conditional write's condition does not hold
+  kConflict = 28,              // a concurrent write to the same artifact is in flight
+  kNoSuchUpload = 29,
+  kInvalidPart = 30,           // a listed part is missing or its ETag differs
+  kInvalidPartOrder = 31,
+  kEntityTooSmall = 32,        // a part other than the last is below the minimum size
 
   kNoSuchBlob = 40,
   kInvalidRange = 41,

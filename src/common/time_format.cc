@@ -1,7 +1,9 @@
 #include "common/time_format.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <iterator>
 
 namespace vaultaire {
 namespace {
@@ -53,6 +55,31 @@ std::optional<int64_t> to_unix(int year, int month, int day, int hour, int minut
   return static_cast<int64_t>(t);
 }
 
+// The next space-separated word of `s`, which loses it and the spaces before it.
+std::string_view next_word(std::string_view& s) {
+  while (!s.empty() && s.front() == ' ') {
+    s.remove_prefix(1);
+  }
+  const size_t end = std::min(s.find(' '), s.size());
+  const std::string_view word = s.substr(0, end);
+  s.remove_prefix(end);
+  return word;
+}
+
+// "GMT", "UT", "UTC", "Z", "+hhmm", "-hhmm" -> seconds east of UTC.
+std::optional<int> zone_offset(std::string_view zone) {
+  if (zone == "GMT" || zone == "UT" || zone == "UTC" || zone == "Z") {
+    return 0;
+  }
+  int hh, mm;
+  if (zone.size() != 5 || (zone[0] != '+' && zone[0] != '-') || !digits(zone, 1, 2, hh) ||
+      !digits(zone, 3, 2, mm) || hh > 23 || mm > 59) {
+    return std::nullopt;
+  }
+  const int offset = hh * 3600 + mm * 60;
+  return zone[0] == '-' ? -offset : offset;
+}
+
 }  // namespace
 
 std::string format_iso8601(int64_t unix_nanos) {
@@ -101,6 +128,36 @@ std::optional<int64_t> parse_http_date(std::string_view s) {
     }
   }
   return std::nullopt;
+}
+
+std::optional<int64_t> parse_rfc822_date(std::string_view s) {
+  // [Tue, ]27 Mar 2007 19:36:42 +0000
+  std::string_view word = next_word(s);
+  if (word.size() == 4 && word[3] == ',') {
+    if (std::find(std::begin(kDays), std::end(kDays), word.substr(0, 3)) == std::end(kDays)) {
+      return std::nullopt;
+    }
+    word = next_word(s);
+  }
+  int d, y, h, mi, se;
+  if (word.empty() || word.size() > 2 || !digits(word, 0, word.size(), d)) {
+    return std::nullopt;
+  }
+  const std::string_view month = next_word(s);
+  const auto m = std::find(std::begin(kMonths), std::end(kMonths), month);
+  const std::string_view year = next_word(s);
+  const std::string_view time = next_word(s);
+  const auto zone = zone_offset(next_word(s));
+  if (m == std::end(kMonths) || year.size() != 4 || !digits(year, 0, 4, y) || time.size() != 8 ||
+      !digits(time, 0, 2, h) || time[2] != ':' || !digits(time, 3, 2, mi) || time[5] != ':' ||
+      !digits(time, 6, 2, se) || !zone || !next_word(s).empty()) {
+    return std::nullopt;
+  }
+  const auto local = to_unix(y, static_cast<int>(m - std::begin(kMonths)) + 1, d, h, mi, se);
+  if (!local) {
+    return std::nullopt;
+  }
+  return *local - *zone;
 }
 
 }  // namespace vaultaire

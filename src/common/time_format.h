@@ -18,5 +18,10 @@ std::string format_http_date(int64_t unix_nanos);
 std::optional<int64_t> parse_amz_date(std::string_view s);
 // RFC 1123 ("Mon, 12 Oct 2009 17:50:30 GMT") -> seconds since the epoch
 std::optional<int64_t> parse_http_date(std::string_view s);
+// What S3 clients put in Date and x-amz-date for Signature Version 2: RFC 822 / 1123 dates with
+// an optional weekday, a one- or two-digit day and the zone "GMT", "UT", "UTC", "Z" or +hhmm /
+// -hhmm ("Tue, 27 Mar 2007 19:36:42 +0000", as s3cmd and the AWS examples send) -> seconds since
+// the epoch. The weekday is not checked against the date.
+std::optional<int64_t> parse_rfc822_date(std::string_view s);
 
 }  // namespace vaultaire

@@ -361,6 +361,14 @@ std::string_view event_type_name(const proto::Event& event) {
       return "artifact_deleted";
     case proto::Event::kArtifactRead:
       return "artifact_read";
+    case proto::Event::kArtifactTagged:
+      return "artifact_tagged";
+    case proto::Event::kUploadCreated:
+      return "upload_created";
+    case proto::Event::kPartUploaded:
+      return "part_uploaded";
+    case proto::Event::kUploadAborted:
+      return "upload_aborted";
     case proto::Event::PAYLOAD_NOT_SET:
       break;
   }

@@ -49,6 +49,31 @@ std::string artifact_key(std::string_view tenant, std::string_view container,
   return key;
 }
 
+std::string upload_key(std::string_view tenant, std::string_view container, std::string_view path,
+                       std::string_view upload_id) {
+  std::string key = artifact_key(tenant, container, path);
+  key.push_back('\0');
+  key.append(upload_id);
+  return key;
+}
+
+std::string part_prefix(std::string_view tenant, std::string_view container,
+                        std::string_view upload_id) {
+  std::string key = artifact_prefix(tenant, container);
+  key.append(upload_id);
+  key.push_back('\0');
+  return key;
+}
+
+std::string part_key(std::string_view tenant, std::string_view container,
+                     std::string_view upload_id, uint32_t part_number) {
+  std::string key = part_prefix(tenant, container, upload_id);
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    key.push_back(static_cast<char>((part_number >> shift) & 0xFF));
+  }
+  return key;
+}
+
 std::string blob_key(std::string_view driver, std::string_view blob_id) {
   std::string key(driver);
   key.push_back('\0');

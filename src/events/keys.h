@@ -26,6 +26,15 @@ std::string artifact_key(std::string_view tenant, std::string_view container,
 // The prefix every artifact key of one container starts with.
 std::string artifact_prefix(std::string_view tenant, std::string_view container);
 
+// uploads: tenant \0 container \0 path \0 upload id (paths hold no NUL: names.h)
+std::string upload_key(std::string_view tenant, std::string_view container, std::string_view path,
+                       std::string_view upload_id);
+// parts: tenant \0 container \0 upload id \0 big-endian u32 part number
+std::string part_key(std::string_view tenant, std::string_view container,
+                     std::string_view upload_id, uint32_t part_number);
+std::string part_prefix(std::string_view tenant, std::string_view container,
+                        std::string_view upload_id);
+
 // blobs: driver \0 blob id
 std::string blob_key(std::string_view driver, std::string_view blob_id);
 

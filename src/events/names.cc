@@ -104,7 +104,9 @@ bool is_valid_utf8(std::string_view s) noexcept {
 }
 
 bool is_valid_path(std::string_view path) noexcept {
-  return !path.empty() && path.size() <= 1024 && is_valid_utf8(path);
+  // NUL separates key components (keys.h); S3 clients cannot send it in a URL anyway.
+  return !path.empty() && path.size() <= 1024 && path.find('\0') == std::string_view::npos &&
+         is_valid_utf8(path);
 }
 
 }  // namespace vaultaire::events

@@ -2,7 +2,7 @@
 
 // Validity of the names the engine stores. Container names follow the S3 bucket naming rules
 // (so any valid bucket name is a valid container name and vice versa); paths are 1 to 1024
-// bytes of valid UTF-8.
+// bytes of valid UTF-8 without NUL.
 
 #include <string_view>
 

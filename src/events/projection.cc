@@ -1,5 +1,7 @@
 #include "events/projection.h"
 
+#include <algorithm>
+
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
@@ -54,6 +56,14 @@ Result<Slot<proto::BlobRecord>*> ViewTxn::blob(const std::string& key) {
   return lookup(blobs_, &ViewTxn::blobs_, Cf::kBlobs, key);
 }
 
+Result<Slot<proto::UploadRecord>*> ViewTxn::upload(const std::string& key) {
+  return lookup(uploads_, &ViewTxn::uploads_, Cf::kUploads, key);
+}
+
+Result<Slot<proto::PartRecord>*> ViewTxn::part(const std::string& key) {
+  return lookup(parts_, &ViewTxn::parts_, Cf::kParts, key);
+}
+
 void ViewTxn::put_log(std::string_view key, std::string_view value) {
   batch_.Put(store_.cf(Cf::kLog), rocksdb::Slice(key), rocksdb::Slice(value))
       .PermitUncheckedError();
@@ -77,6 +87,8 @@ rocksdb::WriteBatch& ViewTxn::flush() {
   write(containers_, Cf::kContainers);
   write(artifacts_, Cf::kArtifacts);
   write(blobs_, Cf::kBlobs);
+  write(uploads_, Cf::kUploads);
+  write(parts_, Cf::kParts);
   return batch_;
 }
 
@@ -84,6 +96,8 @@ void ViewTxn::clear() {
   containers_.clear();
   artifacts_.clear();
   blobs_.clear();
+  uploads_.clear();
+  parts_.clear();
   batch_.Clear();
   log_entries_ = 0;
 }
@@ -129,6 +143,105 @@ proto::BlobRef blob_ref(const std::string& driver, const std::string& id) {
   return ref;
 }
 
+// One blob an artifact (or a part) holds, with its loaded reference record.
+struct BlobUse {
+  std::string driver;
+  std::string blob_id;
+  uint64_t size = 0;
+  Slot<proto::BlobRecord>* slot = nullptr;
+};
+
+// The blobs of an artifact record or of a commit: its segments, or its single blob.
+template <typename Artifact>
+std::vector<BlobUse> blobs_of(const Artifact& a) {
+  std::vector<BlobUse> out;
+  if (a.segments_size() > 0) {
+    for (const auto& s : a.segments()) {
+      out.push_back({s.driver(), s.blob_id(), s.size(), nullptr});
+    }
+  } else if (!a.blob_id().empty()) {
+    out.push_back({a.driver(), a.blob_id(), a.size(), nullptr});
+  }
+  return out;
+}
+
+// Loads the reference records of `uses` (the read phase of a projection).
+Result<void> load(ViewTxn& txn, std::vector<BlobUse>& uses) {
+  for (BlobUse& u : uses) {
+    auto slot = txn.blob(blob_key(u.driver, u.blob_id));
+    if (!slot) {
+      return slot.error();
+    }
+    u.slot = *slot;
+  }
+  return {};
+}
+
+void release_all(std::vector<BlobUse>& uses, Projected& out) {
+  for (BlobUse& u : uses) {
+    if (unreference(*u.slot)) {
+      out.released.push_back(blob_ref(u.driver, u.blob_id));
+    }
+  }
+}
+
+// An upload and its parts, loaded for removal.
+struct LoadedUpload {
+  Slot<proto::UploadRecord>* upload = nullptr;
+  std::vector<Slot<proto::PartRecord>*> parts;
+  std::vector<BlobUse> part_blobs;
+};
+
+Result<LoadedUpload> load_upload(ViewTxn& txn, const proto::Event& event,
+                                 const std::string& upload_id) {
+  LoadedUpload out;
+  auto upload =
+      txn.upload(upload_key(event.tenant(), event.container(), event.path(), upload_id));
+  if (!upload) {
+    return upload.error();
+  }
+  out.upload = *upload;
+  if (!out.upload->value) {
+    return out;
+  }
+  for (const uint32_t n : out.upload->value->part_numbers()) {
+    auto part = txn.part(part_key(event.tenant(), event.container(), upload_id, n));
+    if (!part) {
+      return part.error();
+    }
+    out.parts.push_back(*part);
+    if ((*part)->value) {
+      const proto::Segment& seg = (*part)->value->part();
+      out.part_blobs.push_back({seg.driver(), seg.blob_id(), seg.size(), nullptr});
+    }
+  }
+  if (auto l = load(txn, out.part_blobs); !l) {
+    return l.error();
+  }
+  return out;
+}
+
+void remove_upload(LoadedUpload& u, Projected& out) {
+  release_all(u.part_blobs, out);
+  for (auto* p : u.parts) {
+    p->value.reset();
+    p->dirty = true;
+  }
+  u.upload->value.reset();
+  u.upload->dirty = true;
+}
+
+uint64_t size_of(const proto::ArtifactCommitted& put) {
+  if (put.segments_size() == 0) {
+    return put.size();
+  }
+  uint64_t total = 0;
+  for (const auto& s : put.segments()) {
+    total += s.size();
+  }
+  return total;
+}
+
 Result<Projected> project_artifact_committed(const proto::Event& event, ViewTxn& txn) {
   const proto::ArtifactCommitted& put = event.artifact_committed();
   // Reads.
@@ -140,38 +253,61 @@ Result<Projected> project_artifact_committed(const proto::Event& event, ViewTxn&
   if (!artifact) {
     return artifact.error();
   }
-  auto new_blob = txn.blob(blob_key(put.driver(), put.blob_id()));
-  if (!new_blob) {
-    return new_blob.error();
+  std::vector<BlobUse> fresh = blobs_of(put);
+  if (auto l = load(txn, fresh); !l) {
+    return l.error();
   }
-  Slot<proto::BlobRecord>* old_blob = nullptr;
-  const std::optional<proto::ArtifactRecord>& previous = (*artifact)->value;
-  if (previous) {
-    auto b = txn.blob(blob_key(previous->driver(), previous->blob_id()));
-    if (!b) {
-      return b.error();
+  if (put.shares_blobs()) {
+    for (const BlobUse& u : fresh) {
+      if (!u.slot->value) {
+        return Errc::kNoSuchBlob;  // the source went away earlier in the log
+      }
     }
-    old_blob = *b;
+  }
+  const std::optional<proto::ArtifactRecord>& previous = (*artifact)->value;
+  std::vector<BlobUse> replaced;
+  if (previous) {
+    replaced = blobs_of(*previous);
+    if (auto l = load(txn, replaced); !l) {
+      return l.error();
+    }
+  }
+  LoadedUpload upload;
+  if (!put.completed_upload_id().empty()) {
+    auto u = load_upload(txn, event, put.completed_upload_id());
+    if (!u) {
+      return u.error();
+    }
+    if (!u->upload->value) {
+      return Errc::kNoSuchUpload;
+    }
+    upload = std::move(*u);
   }
 
-  // Writes. Reference the new blob before releasing the old one: an overwrite that keeps the
-  // same blob (a metadata-only change) must not release it.
+  // Writes. Reference the new blobs before releasing anything: an overwrite that keeps a blob
+  // (a metadata-only copy onto itself) or a completion that keeps a part must not release it.
   Projected out;
-  reference(**new_blob, put.driver(), put.size());
-  if (previous && unreference(*old_blob)) {
-    out.released.push_back(blob_ref(previous->driver(), previous->blob_id()));
+  const uint64_t size = size_of(put);
+  for (BlobUse& u : fresh) {
+    reference(*u.slot, u.driver, u.size);
+  }
+  if (upload.upload != nullptr) {
+    remove_upload(upload, out);
+  }
+  if (previous) {
+    release_all(replaced, out);
   }
   if (auto& c = (*container)->value) {
     if (previous) {
-      c->set_total_bytes(c->total_bytes() - previous->size() + put.size());
+      c->set_total_bytes(c->total_bytes() - previous->size() + size);
     } else {
       c->set_artifact_count(c->artifact_count() + 1);
-      c->set_total_bytes(c->total_bytes() + put.size());
+      c->set_total_bytes(c->total_bytes() + size);
     }
     (*container)->dirty = true;
   }
   proto::ArtifactRecord& record = (*artifact)->value.emplace();
-  record.set_size(put.size());
+  record.set_size(size);
   record.set_etag(put.etag());
   record.set_content_type(put.content_type());
   *record.mutable_user_metadata() = put.user_metadata();
@@ -185,6 +321,9 @@ Result<Projected> project_artifact_committed(const proto::Event& event, ViewTxn&
   record.set_expires(put.expires());
   record.set_modified_unix_nanos(event.time_unix_nanos());
   record.set_sequence(event.sequence());
+  *record.mutable_segments() = put.segments();
+  *record.mutable_tags() = put.tags();
+  *record.mutable_checksums() = put.checksums();
   (*artifact)->dirty = true;
   return out;
 }
@@ -199,26 +338,119 @@ Result<Projected> project_artifact_deleted(const proto::Event& event, ViewTxn& t
     out.no_op = true;
     return out;
   }
-  const proto::ArtifactRecord old = *(*artifact)->value;
+  const proto::ArtifactRecord& old = *(*artifact)->value;
   auto container = txn.container(container_key(event.tenant(), event.container()));
   if (!container) {
     return container.error();
   }
-  auto blob = txn.blob(blob_key(old.driver(), old.blob_id()));
-  if (!blob) {
-    return blob.error();
+  std::vector<BlobUse> uses = blobs_of(old);
+  if (auto l = load(txn, uses); !l) {
+    return l.error();
   }
 
-  (*artifact)->value.reset();
-  (*artifact)->dirty = true;
-  if (unreference(**blob)) {
-    out.released.push_back(blob_ref(old.driver(), old.blob_id()));
-  }
+  release_all(uses, out);
   if (auto& c = (*container)->value) {
     c->set_artifact_count(c->artifact_count() - 1);
     c->set_total_bytes(c->total_bytes() - old.size());
     (*container)->dirty = true;
   }
+  (*artifact)->value.reset();
+  (*artifact)->dirty = true;
+  return out;
+}
+
+Result<Projected> project_artifact_tagged(const proto::Event& event, ViewTxn& txn) {
+  auto artifact = txn.artifact(artifact_key(event.tenant(), event.container(), event.path()));
+  if (!artifact) {
+    return artifact.error();
+  }
+  Projected out;
+  if (!(*artifact)->value) {
+    out.no_op = true;
+    return out;
+  }
+  *(*artifact)->value->mutable_tags() = event.artifact_tagged().tags();
+  (*artifact)->dirty = true;
+  return out;
+}
+
+Result<Projected> project_upload_created(const proto::Event& event, ViewTxn& txn) {
+  const proto::UploadCreated& created = event.upload_created();
+  auto upload = txn.upload(
+      upload_key(event.tenant(), event.container(), event.path(), created.upload_id()));
+  if (!upload) {
+    return upload.error();
+  }
+  proto::UploadRecord& r = (*upload)->value.emplace();
+  r.set_upload_id(created.upload_id());
+  r.set_initiated_unix_nanos(event.time_unix_nanos());
+  *r.mutable_artifact() = created.artifact();
+  r.set_principal(event.principal());
+  r.set_checksum_algorithm(created.checksum_algorithm());
+  r.set_checksum_type(created.checksum_type());
+  r.set_sequence(event.sequence());
+  (*upload)->dirty = true;
+  return Projected{};
+}
+
+Result<Projected> project_part_uploaded(const proto::Event& event, ViewTxn& txn) {
+  const proto::PartUploaded& uploaded = event.part_uploaded();
+  auto upload = txn.upload(
+      upload_key(event.tenant(), event.container(), event.path(), uploaded.upload_id()));
+  if (!upload) {
+    return upload.error();
+  }
+  if (!(*upload)->value) {
+    return Errc::kNoSuchUpload;  // aborted or completed earlier in the log
+  }
+  auto part = txn.part(
+      part_key(event.tenant(), event.container(), uploaded.upload_id(), uploaded.part_number()));
+  if (!part) {
+    return part.error();
+  }
+  std::vector<BlobUse> fresh = {
+      {uploaded.part().driver(), uploaded.part().blob_id(), uploaded.part().size(), nullptr}};
+  std::vector<BlobUse> replaced;
+  if ((*part)->value) {
+    const proto::Segment& old = (*part)->value->part();
+    replaced.push_back({old.driver(), old.blob_id(), old.size(), nullptr});
+  }
+  if (auto l = load(txn, fresh); !l) {
+    return l.error();
+  }
+  if (auto l = load(txn, replaced); !l) {
+    return l.error();
+  }
+
+  Projected out;
+  reference(*fresh[0].slot, fresh[0].driver, fresh[0].size);
+  release_all(replaced, out);
+  proto::PartRecord& p = (*part)->value.emplace();
+  *p.mutable_part() = uploaded.part();
+  p.set_modified_unix_nanos(event.time_unix_nanos());
+  p.set_part_number(uploaded.part_number());
+  (*part)->dirty = true;
+  auto* numbers = (*upload)->value->mutable_part_numbers();
+  const auto at = std::lower_bound(numbers->begin(), numbers->end(), uploaded.part_number());
+  if (at == numbers->end() || *at != uploaded.part_number()) {
+    numbers->Add(uploaded.part_number());
+    std::sort(numbers->begin(), numbers->end());
+  }
+  (*upload)->dirty = true;
+  return out;
+}
+
+Result<Projected> project_upload_aborted(const proto::Event& event, ViewTxn& txn) {
+  auto u = load_upload(txn, event, event.upload_aborted().upload_id());
+  if (!u) {
+    return u.error();
+  }
+  Projected out;
+  if (!u->upload->value) {
+    out.no_op = true;
+    return out;
+  }
+  remove_upload(*u, out);
   return out;
 }
 
@@ -264,6 +496,14 @@ Result<Projected> project(const proto::Event& event, ViewTxn& txn) {
       return project_artifact_deleted(event, txn);
     case proto::Event::kArtifactRead:
       return Projected{.released = {}, .no_op = true};
+    case proto::Event::kArtifactTagged:
+      return project_artifact_tagged(event, txn);
+    case proto::Event::kUploadCreated:
+      return project_upload_created(event, txn);
+    case proto::Event::kPartUploaded:
+      return project_part_uploaded(event, txn);
+    case proto::Event::kUploadAborted:
+      return project_upload_aborted(event, txn);
     case proto::Event::PAYLOAD_NOT_SET:
       break;
   }

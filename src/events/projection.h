@@ -12,6 +12,13 @@
 //                      a reference, the replaced one loses one (released at zero)
 //   ArtifactDeleted    artifacts[t,c,p] removed (if present); counts; blob reference dropped
 //   ArtifactRead       no view change
+//   ArtifactTagged     the artifact's tags replaced
+//   UploadCreated      uploads[t,c,p,id] = record
+//   PartUploaded       parts[t,c,id,n] = part (a replaced part's blob loses a reference)
+//   UploadAborted      the upload and its parts removed, their blobs released
+//   ArtifactCommitted with completed_upload_id also removes that upload and its parts; parts the
+//   artifact does not use are released. With shares_blobs, a blob nobody references any more
+//   (the source of a copy was deleted earlier in the log) refuses the event.
 //
 // Every projection reads first and writes after: once it starts changing records it cannot
 // fail, so a refused event leaves no trace.
@@ -51,6 +58,8 @@ class ViewTxn {
   [[nodiscard]] Result<Slot<proto::ContainerRecord>*> container(const std::string& key);
   [[nodiscard]] Result<Slot<proto::ArtifactRecord>*> artifact(const std::string& key);
   [[nodiscard]] Result<Slot<proto::BlobRecord>*> blob(const std::string& key);
+  [[nodiscard]] Result<Slot<proto::UploadRecord>*> upload(const std::string& key);
+  [[nodiscard]] Result<Slot<proto::PartRecord>*> part(const std::string& key);
 
   // Adds a log entry to the batch.
   void put_log(std::string_view key, std::string_view value);
@@ -75,6 +84,8 @@ class ViewTxn {
   Map<proto::ContainerRecord> containers_;
   Map<proto::ArtifactRecord> artifacts_;
   Map<proto::BlobRecord> blobs_;
+  Map<proto::UploadRecord> uploads_;
+  Map<proto::PartRecord> parts_;
   rocksdb::WriteBatch batch_;
   size_t log_entries_ = 0;
 };

@@ -11,8 +11,8 @@
 namespace vaultaire::events {
 namespace {
 
-constexpr std::array<std::string_view, kCfCount> kCfNames = {"log", "containers", "artifacts",
-                                                             "blobs", "meta"};
+constexpr std::array<std::string_view, kCfCount> kCfNames = {
+    "log", "containers", "artifacts", "blobs", "meta", "uploads", "parts"};
 
 rocksdb::ColumnFamilyOptions cf_options(Cf cf) {
   rocksdb::ColumnFamilyOptions o;

@@ -8,6 +8,8 @@
 //   artifacts   tenant \0 container \0 path           proto::ArtifactRecord
 //   blobs       driver \0 blob id                     proto::BlobRecord
 //   meta        ascii name                            format version, consumer checkpoints
+//   uploads     tenant \0 container \0 path \0 id      proto::UploadRecord (multipart in progress)
+//   parts       tenant \0 container \0 id \0 BE u32    proto::PartRecord
 //
 // Views are every column family but `log` and `meta`: they are a pure function of the log.
 // A Store is opened read-write by the server (primary), as a secondary instance by vaultctl
@@ -26,11 +28,12 @@
 
 namespace vaultaire::events {
 
-enum class Cf : int { kLog = 0, kContainers, kArtifacts, kBlobs, kMeta };
-inline constexpr int kCfCount = 5;
+enum class Cf : int { kLog = 0, kContainers, kArtifacts, kBlobs, kMeta, kUploads, kParts };
+inline constexpr int kCfCount = 7;
 
 // The view column families, in digest order.
-inline constexpr std::array<Cf, 3> kViewCfs = {Cf::kContainers, Cf::kArtifacts, Cf::kBlobs};
+inline constexpr std::array<Cf, 5> kViewCfs = {Cf::kContainers, Cf::kArtifacts, Cf::kBlobs,
+                                               Cf::kUploads, Cf::kParts};
 
 std::string_view cf_name(Cf cf) noexcept;
 

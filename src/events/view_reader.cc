@@ -83,6 +83,168 @@ Result<bool> ViewReader::has_artifacts(std::string_view tenant, std::string_view
   return it->Valid();
 }
 
+Result<proto::UploadRecord> ViewReader::upload(std::string_view tenant,
+                                               std::string_view container, std::string_view path,
+                                               std::string_view upload_id) const {
+  rocksdb::PinnableSlice bytes;
+  const rocksdb::Status s = store_.db()->Get(rocksdb::ReadOptions(), store_.cf(Cf::kUploads),
+                                             upload_key(tenant, container, path, upload_id),
+                                             &bytes);
+  if (s.IsNotFound()) {
+    return Errc::kNoSuchUpload;
+  }
+  if (!s.ok()) {
+    return to_error_code(s, "get upload");
+  }
+  proto::UploadRecord record;
+  if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Errc::kCorruption;
+  }
+  return record;
+}
+
+Result<proto::UploadList> ViewReader::list_uploads(std::string_view tenant,
+                                                   std::string_view container,
+                                                   const proto::ListUploads& request) const {
+  const std::string base = artifact_prefix(tenant, container);
+  const std::string& prefix = request.prefix();
+  const std::string& delimiter = request.delimiter();
+  const std::string scan_prefix = base + prefix;
+  rocksdb::ReadOptions ro;
+  const std::string upper = prefix_successor(scan_prefix);
+  rocksdb::Slice upper_slice(upper);
+  if (!upper.empty()) {
+    ro.iterate_upper_bound = &upper_slice;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(ro, store_.cf(Cf::kUploads)));
+  auto rollup = [&](std::string_view path) -> std::string_view {
+    if (delimiter.empty()) {
+      return {};
+    }
+    const size_t pos = path.find(delimiter, prefix.size());
+    return pos == std::string_view::npos ? std::string_view()
+                                         : path.substr(0, pos + delimiter.size());
+  };
+  // Resume: after (key_marker, upload_id_marker), or after every upload of key_marker.
+  const std::string& key_marker = request.key_marker();
+  if (!key_marker.empty() && key_marker >= prefix) {
+    const std::string_view cp = rollup(key_marker);
+    if (!cp.empty()) {
+      it->Seek(prefix_successor(base + std::string(cp)));
+    } else if (!request.upload_id_marker().empty()) {
+      it->Seek(base + key_marker + std::string(1, '\0') + request.upload_id_marker() +
+               std::string(1, '\0'));
+    } else {
+      it->Seek(base + key_marker + std::string(1, '\1'));
+    }
+  } else {
+    it->Seek(scan_prefix);
+  }
+  proto::UploadList out;
+  const uint32_t max = request.max_uploads();
+  uint32_t emitted = 0;
+  for (; it->Valid(); ) {
+    const std::string_view key = to_view(it->key());
+    const std::string_view rest = key.substr(base.size());
+    const size_t nul = rest.rfind('\0');
+    if (nul == std::string_view::npos) {
+      it->Next();
+      continue;
+    }
+    const std::string_view path = rest.substr(0, nul);
+    if (emitted == max) {
+      out.set_truncated(true);
+      break;
+    }
+    if (const std::string_view cp = rollup(path); !cp.empty()) {
+      out.add_common_prefixes(std::string(cp));
+      out.set_next_key_marker(std::string(cp));
+      out.clear_next_upload_id_marker();
+      ++emitted;
+      it->Seek(prefix_successor(base + std::string(cp)));
+      continue;
+    }
+    proto::UploadEntry* entry = out.add_uploads();
+    entry->set_path(std::string(path));
+    if (!entry->mutable_record()->ParseFromArray(it->value().data(),
+                                                 static_cast<int>(it->value().size()))) {
+      return Errc::kCorruption;
+    }
+    out.set_next_key_marker(std::string(path));
+    out.set_next_upload_id_marker(entry->record().upload_id());
+    ++emitted;
+    it->Next();
+  }
+  if (!it->status().ok()) {
+    return to_error_code(it->status(), "list uploads");
+  }
+  return out;
+}
+
+Result<proto::PartList> ViewReader::list_parts(std::string_view tenant, std::string_view container,
+                                               std::string_view path,
+                                               const proto::ListParts& request) const {
+  auto upload_record = upload(tenant, container, path, request.upload_id());
+  if (!upload_record) {
+    return upload_record.error();
+  }
+  proto::PartList out;
+  *out.mutable_upload() = std::move(*upload_record);
+  const std::string prefix = part_prefix(tenant, container, request.upload_id());
+  rocksdb::ReadOptions ro;
+  const std::string upper = prefix_successor(prefix);
+  rocksdb::Slice upper_slice(upper);
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(ro, store_.cf(Cf::kParts)));
+  it->Seek(part_key(tenant, container, request.upload_id(), request.part_number_marker() + 1));
+  const uint32_t max = request.max_parts();
+  for (; it->Valid(); it->Next()) {
+    if (static_cast<uint32_t>(out.parts_size()) == max) {
+      out.set_truncated(true);
+      break;
+    }
+    proto::PartRecord* part = out.add_parts();
+    if (!part->ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Errc::kCorruption;
+    }
+    out.set_next_part_number_marker(part->part_number());
+  }
+  if (!it->status().ok()) {
+    return to_error_code(it->status(), "list parts");
+  }
+  return out;
+}
+
+Result<std::vector<ViewReader::UploadRef>> ViewReader::uploads_started_before(
+    int64_t before_unix_nanos, size_t limit) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      store_.db()->NewIterator(rocksdb::ReadOptions(), store_.cf(Cf::kUploads)));
+  std::vector<UploadRef> out;
+  proto::UploadRecord record;
+  for (it->SeekToFirst(); it->Valid() && out.size() < limit; it->Next()) {
+    if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Errc::kCorruption;
+    }
+    if (record.initiated_unix_nanos() >= before_unix_nanos) {
+      continue;
+    }
+    // tenant \0 container \0 path \0 upload id
+    const std::string_view key = to_view(it->key());
+    const size_t a = key.find('\0');
+    const size_t b = key.find('\0', a + 1);
+    const size_t c = key.rfind('\0');
+    if (a == std::string_view::npos || b == std::string_view::npos || c <= b) {
+      return Errc::kCorruption;
+    }
+    out.push_back({std::string(key.substr(0, a)), std::string(key.substr(a + 1, b - a - 1)),
+                   std::string(key.substr(b + 1, c - b - 1)), std::string(key.substr(c + 1))});
+  }
+  if (!it->status().ok()) {
+    return to_error_code(it->status(), "scan uploads");
+  }
+  return out;
+}
+
 Result<bool> ViewReader::blob_referenced(std::string_view driver, std::string_view blob_id) const {
   rocksdb::PinnableSlice bytes;
   const rocksdb::Status s = store_.db()->Get(rocksdb::ReadOptions(), store_.cf(Cf::kBlobs),

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/errors.h"
 #include "events/store.h"
@@ -31,6 +32,31 @@ class ViewReader {
   // True when the container holds at least one artifact.
   [[nodiscard]] Result<bool> has_artifacts(std::string_view tenant,
                                            std::string_view container) const;
+
+  // A multipart upload in progress; Errc::kNoSuchUpload when absent.
+  [[nodiscard]] Result<proto::UploadRecord> upload(std::string_view tenant,
+                                                   std::string_view container,
+                                                   std::string_view path,
+                                                   std::string_view upload_id) const;
+  // Uploads in progress, by key then upload id (ids sort by creation time).
+  [[nodiscard]] Result<proto::UploadList> list_uploads(std::string_view tenant,
+                                                       std::string_view container,
+                                                       const proto::ListUploads& request) const;
+  // Parts of an upload by number, after `part_number_marker`; Errc::kNoSuchUpload when absent.
+  [[nodiscard]] Result<proto::PartList> list_parts(std::string_view tenant,
+                                                   std::string_view container,
+                                                   std::string_view path,
+                                                   const proto::ListParts& request) const;
+  // Every upload of every container started before `before_unix_nanos` (the abandoned-upload
+  // sweep): (tenant, container, path, upload id) for each.
+  struct UploadRef {
+    std::string tenant;
+    std::string container;
+    std::string path;
+    std::string upload_id;
+  };
+  [[nodiscard]] Result<std::vector<UploadRef>> uploads_started_before(
+      int64_t before_unix_nanos, size_t limit) const;
 
   // True when a view references the blob (the startup sweep keeps those).
   [[nodiscard]] Result<bool> blob_referenced(std::string_view driver,

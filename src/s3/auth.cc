@@ -7,6 +7,7 @@
 
 #include "common/crypto.h"
 #include "common/time_format.h"
+#include "s3/sigv2.h"
 
 namespace vaultaire::s3 {
 namespace {
@@ -292,6 +293,78 @@ S3Result<Authenticated> authenticate_presigned(const RequestFacts& request,
   return verify(request, store, options, sig, Via::kQuery, std::move(query), std::move(payload));
 }
 
+// Signature Version 2: the key, then the signature over the request with `date` in the Date
+// position. The payload is not signed.
+S3Result<Authenticated> verify_v2(const RequestFacts& request, const CredentialStore& store,
+                                  std::string_view access_key, std::string_view signature,
+                                  std::string_view date) {
+  const auto credential = store.find(access_key);
+  if (!credential) {
+    return S3Error(S3Code::kInvalidAccessKeyId);
+  }
+  const std::string expected = sigv2::signature(
+      credential->secret,
+      sigv2::string_to_sign(request.method, request.headers, date,
+                            sigv2::canonical_resource(request.raw_path, request.query)));
+  if (!constant_time_equal(expected, signature)) {
+    return S3Error(S3Code::kSignatureDoesNotMatch);
+  }
+  return Authenticated{credential->identity, std::string(sigv4::kUnsignedPayload)};
+}
+
+// "Authorization: AWS AKID:signature", timed by x-amz-date or else Date.
+S3Result<Authenticated> authenticate_v2_header(const RequestFacts& request,
+                                               const CredentialStore& store,
+                                               const AuthOptions& options, std::string_view header,
+                                               int64_t now) {
+  const auto authorization = sigv2::parse_authorization(header);
+  if (!authorization) {
+    return S3Error(S3Code::kInvalidArgument,
+                   "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature");
+  }
+  // When x-amz-date is present it is the request's time, and Date signs as "" whatever it says.
+  const auto amz_date = find_header(request.headers, "x-amz-date");
+  const auto date = amz_date ? amz_date : find_header(request.headers, "date");
+  const std::optional<int64_t> when = date ? parse_rfc822_date(*date) : std::nullopt;
+  if (!when || *when < 0) {
+    return S3Error(S3Code::kAccessDenied,
+                   "AWS authentication requires a valid Date or x-amz-date header");
+  }
+  if (std::llabs(*when - now) > options.max_skew_seconds) {
+    return S3Error(S3Code::kRequestTimeTooSkewed);
+  }
+  return verify_v2(request, store, authorization->access_key, authorization->signature,
+                   amz_date ? std::string_view() : *date);
+}
+
+// "?AWSAccessKeyId=AKID&Expires=<unix seconds>&Signature=<base64>", valid until Expires.
+S3Result<Authenticated> authenticate_v2_query(const RequestFacts& request,
+                                              const CredentialStore& store, int64_t now) {
+  const QueryParam* access_key = find_param(request.query, "AWSAccessKeyId");
+  const QueryParam* expires = find_param(request.query, "Expires");
+  const QueryParam* signature = find_param(request.query, "Signature");
+  if (!access_key || !expires || !signature || access_key->value.empty() ||
+      signature->value.empty()) {
+    return S3Error(S3Code::kAccessDenied,
+                   "Query-string authentication requires the Signature, Expires and "
+                   "AWSAccessKeyId parameters");
+  }
+  int64_t deadline = 0;
+  const char* const end = expires->value.data() + expires->value.size();
+  const auto [last, ec] = std::from_chars(expires->value.data(), end, deadline);
+  if (ec != std::errc() || last != end || expires->value.empty()) {
+    return S3Error(S3Code::kAccessDenied,
+                   "Invalid date (should be seconds since epoch): " + expires->value);
+  }
+  if (now > deadline) {
+    return S3Error(S3Code::kAccessDenied, "Request has expired");
+  }
+  // Base64 has no spaces: a space is a '+' the client did not escape, decoded as a query's '+'.
+  std::string sent = signature->value;
+  std::replace(sent.begin(), sent.end(), ' ', '+');
+  return verify_v2(request, store, access_key->value, sent, expires->value);
+}
+
 }  // namespace
 
 std::optional<Credential> StaticCredentialStore::find(std::string_view access_key) const {
@@ -316,14 +389,18 @@ std::optional<std::string_view> find_header(const std::vector<sigv4::Header>& he
 S3Result<Authenticated> authenticate(const RequestFacts& request, const CredentialStore& store,
                                      const AuthOptions& options, int64_t now_unix_seconds) {
   if (const auto header = find_header(request.headers, "authorization")) {
-    if (header->substr(0, 4) == "AWS ") {
-      return S3Error(S3Code::kNotImplemented, "Signature Version 2 is not supported yet.");
+    if (header->starts_with(sigv2::kScheme)) {
+      return authenticate_v2_header(request, store, options, *header, now_unix_seconds);
     }
     return authenticate_header(request, store, options, *header, now_unix_seconds);
   }
   if (find_param(request.query, "X-Amz-Signature") != nullptr ||
       find_param(request.query, "X-Amz-Credential") != nullptr) {
     return authenticate_presigned(request, store, options, now_unix_seconds);
+  }
+  if (find_param(request.query, "AWSAccessKeyId") != nullptr ||
+      find_param(request.query, "Signature") != nullptr) {
+    return authenticate_v2_query(request, store, now_unix_seconds);
   }
   Authenticated anonymous;
   anonymous.identity.principal = "anonymous";

@@ -1,8 +1,8 @@
 #pragma once
 
-// Authentication of S3 requests: SigV4 in the Authorization header or in a presigned query
-// string. Resolves the access key to an identity through a CredentialStore; the S3 client never
-// names its tenant.
+// Authentication of S3 requests: SigV4 or Signature Version 2 (old clients), each in the
+// Authorization header or in a presigned query string. Resolves the access key to an identity
+// through a CredentialStore; the S3 client never names its tenant.
 
 #include <cstdint>
 #include <memory>
@@ -67,14 +67,17 @@ struct AuthOptions {
 
 struct Authenticated {
   Identity identity;
-  // The payload's declared SHA-256 (hex), or "UNSIGNED-PAYLOAD" (presigned URLs included), or
-  // a STREAMING-* mode. The body is checked against a hex value as it is read.
+  // The payload's declared SHA-256 (hex), or "UNSIGNED-PAYLOAD" (presigned URLs and every
+  // Signature Version 2 request included), or a STREAMING-* mode. The body is checked against a
+  // hex value as it is read.
   std::string payload_hash;
 };
 
 // Verifies the request's signature. Errors: AccessDenied (anonymous is not an error: the
 // identity says so), InvalidAccessKeyId, SignatureDoesNotMatch, RequestTimeTooSkewed,
-// AuthorizationHeaderMalformed, AuthorizationQueryParametersError, InvalidRequest.
+// AuthorizationHeaderMalformed, AuthorizationQueryParametersError, InvalidRequest, and for
+// Signature Version 2: InvalidArgument (a malformed "AWS" header), AccessDenied (no valid Date
+// or x-amz-date, missing or malformed query parameters, "Request has expired").
 S3Result<Authenticated> authenticate(const RequestFacts& request, const CredentialStore& store,
                                      const AuthOptions& options, int64_t now_unix_seconds);
 

@@ -107,6 +107,41 @@ asio::awaitable<void> S3Service::delete_bucket(Request& r) {
   co_await internal::send(r, internal::make_response(r, http::status::no_content));
 }
 
+asio::awaitable<void> S3Service::get_bucket_location(Request& r) {
+  proto::Query q;
+  q.set_container(r.bucket);
+  q.mutable_get_container();
+  auto reply = co_await query(r, std::move(q));
+  if (!reply) {
+    co_await internal::send_error(r, from_error(reply.error()));
+    co_return;
+  }
+  // S3 answers an empty constraint for us-east-1.
+  const std::string& region = reply->container().region();
+  XmlWriter xml;
+  xml.element("LocationConstraint", region == "us-east-1" ? "" : region);
+  std::string body = xml.take();
+  const std::string plain = "<LocationConstraint>";
+  body.replace(body.find(plain), plain.size(),
+               "<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+  co_await internal::send_xml(r, std::move(body));
+}
+
+asio::awaitable<void> S3Service::get_bucket_versioning(Request& r) {
+  proto::Query q;
+  q.set_container(r.bucket);
+  q.mutable_get_container();
+  auto reply = co_await query(r, std::move(q));
+  if (!reply) {
+    co_await internal::send_error(r, from_error(reply.error()));
+    co_return;
+  }
+  // Versioning has never been enabled: S3 then answers an empty configuration.
+  XmlWriter xml;
+  xml.open("VersioningConfiguration", true).close("VersioningConfiguration");
+  co_await internal::send_xml(r, xml.take());
+}
+
 asio::awaitable<void> S3Service::list_objects(Request& r, bool v2) {
   auto value = [&](std::string_view name) -> std::string {
     const QueryParam* p = r.param(name);

@@ -9,7 +9,7 @@ namespace {
 
 using boost::beast::http::status;
 
-constexpr std::array<S3ErrorInfo, 30> kTable = {{
+constexpr std::array<S3ErrorInfo, 43> kTable = {{
     {"AccessDenied", status::forbidden, "Access Denied"},
     {"AuthorizationHeaderMalformed", status::bad_request, "The authorization header is malformed."},
     {"AuthorizationQueryParametersError", status::bad_request,
@@ -19,8 +19,12 @@ constexpr std::array<S3ErrorInfo, 30> kTable = {{
     {"BucketAlreadyOwnedByYou", status::conflict,
      "Your previous request to create the named bucket succeeded and you already own it."},
     {"BucketNotEmpty", status::conflict, "The bucket you tried to delete is not empty"},
+    {"ConditionalRequestConflict", status::conflict,
+     "A conflicting operation occurred. If using PutObject you can retry the request."},
     {"EntityTooLarge", status::bad_request,
      "Your proposed upload exceeds the maximum allowed object size."},
+    {"EntityTooSmall", status::bad_request,
+     "Your proposed upload is smaller than the minimum allowed object size."},
     {"IncompleteBody", status::bad_request,
      "You did not provide the number of bytes specified by the Content-Length HTTP header"},
     {"InternalError", status::internal_server_error,
@@ -29,11 +33,25 @@ constexpr std::array<S3ErrorInfo, 30> kTable = {{
      "The AWS Access Key Id you provided does not exist in our records."},
     {"InvalidArgument", status::bad_request, "Invalid Argument"},
     {"InvalidBucketName", status::bad_request, "The specified bucket is not valid."},
+    {"InvalidChunkSizeError", status::forbidden,
+     "Only the last chunk is allowed to have a size less than 8192 bytes"},
     {"InvalidDigest", status::bad_request, "The Content-MD5 you specified is not valid."},
+    {"InvalidObjectState", status::forbidden,
+     "The operation is not valid for the object's storage class."},
+    {"InvalidPart", status::bad_request,
+     "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."},
+    {"InvalidPartOrder", status::bad_request,
+     "The list of parts was not in ascending order. The parts list must be specified in order by part number."},
     {"InvalidRange", status::range_not_satisfiable, "The requested range is not satisfiable"},
     {"InvalidRequest", status::bad_request, "Invalid Request"},
+    {"InvalidStorageClass", status::bad_request,
+     "The storage class you specified is not valid."},
+    {"InvalidTag", status::bad_request, "The tag provided was not a valid tag."},
     {"InvalidURI", status::bad_request, "Couldn't parse the specified URI."},
     {"KeyTooLongError", status::bad_request, "Your key is too long"},
+    {"MalformedTrailerError", status::bad_request,
+     "The request contained trailing data that was not well-formed or did not conform to our "
+     "published schema."},
     {"MalformedXML", status::bad_request,
      "The XML you provided was not well-formed or did not validate against our published "
      "schema."},
@@ -46,8 +64,14 @@ constexpr std::array<S3ErrorInfo, 30> kTable = {{
     {"MissingSecurityHeader", status::bad_request, "Your request is missing a required header."},
     {"NoSuchBucket", status::not_found, "The specified bucket does not exist"},
     {"NoSuchKey", status::not_found, "The specified key does not exist."},
+    {"NoSuchUpload", status::not_found,
+     "The specified multipart upload does not exist. The upload ID might not be valid, or the multipart upload might have been aborted or completed."},
     {"NotImplemented", status::not_implemented,
      "A header or query you provided implies functionality that is not implemented."},
+    {"NotModified", status::not_modified, "Not Modified"},
+    {"PreconditionFailed", status::precondition_failed,
+     "At least one of the pre-conditions you specified did not hold"},
+    {"QuotaExceeded", status::forbidden, "The request would exceed a quota."},
     {"RequestTimeTooSkewed", status::forbidden,
      "The difference between the request time and the current time is too large."},
     {"ServiceUnavailable", status::service_unavailable, "Please reduce your request rate."},
@@ -95,6 +119,20 @@ S3Code from_error(const boost::system::error_code& ec) {
       return S3Code::kEntityTooLarge;
     case Errc::kInvalidArgument:
       return S3Code::kInvalidArgument;
+    case Errc::kPreconditionFailed:
+      return S3Code::kPreconditionFailed;
+    case Errc::kConflict:
+      return S3Code::kConditionalRequestConflict;
+    case Errc::kNoSuchUpload:
+      return S3Code::kNoSuchUpload;
+    case Errc::kInvalidPart:
+      return S3Code::kInvalidPart;
+    case Errc::kInvalidPartOrder:
+      return S3Code::kInvalidPartOrder;
+    case Errc::kEntityTooSmall:
+      return S3Code::kEntityTooSmall;
+    case Errc::kNoSuchBlob:
+      return S3Code::kNoSuchKey;
     case Errc::kShuttingDown:
     case Errc::kDriverUnavailable:
     case Errc::kTimeout:

@@ -1,19 +1,25 @@
-// Object operations: PutObject, GetObject, HeadObject, DeleteObject.
+// Object operations: PutObject, CopyObject, GetObject, HeadObject, DeleteObject,
+// DeleteObjects and object tagging.
 //
 // Bytes stream in chunks of options_.chunk_size between the connection and the driver; the
 // hub sees metadata only. A PUT writes a new blob, commits it with one event, and releases the
-// blob it replaced; a failed or refused PUT leaves the previous version untouched.
+// blob it replaced; a failed or refused PUT leaves the previous version untouched. A copy within
+// Vaultaire shares the source's blobs (reference-counted in the views) instead of copying bytes.
 
 #include <charconv>
 #include <optional>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <pugixml.hpp>
 
 #include "common/crypto.h"
+#include "common/gather.h"
 #include "common/logging.h"
 #include "common/time_format.h"
+#include "s3/internal/object_helpers.h"
 #include "s3/internal/request.h"
 #include "s3/s3_service.h"
+#include "s3/xml.h"
 
 namespace vaultaire::s3 {
 
@@ -23,74 +29,10 @@ namespace {
 
 using boost::asio::experimental::awaitable_operators::operator&&;
 
-constexpr size_t kMaxKeyBytes = 1024;
-constexpr size_t kMaxUserMetadataBytes = 2048;
-constexpr std::string_view kMetaPrefix = "x-amz-meta-";
-
-// The outcome of a Range header against an object of `size` bytes.
-struct RangeRequest {
-  bool unsatisfiable = false;
-  std::optional<drivers::ByteRange> range;  // none: the whole object
-};
-
-std::optional<uint64_t> parse_u64(std::string_view s) {
-  uint64_t v = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) {
-    return std::nullopt;
-  }
-  return v;
-}
-
-// bytes=a-b, bytes=a-, bytes=-n. Anything else (several ranges, other units, bad syntax) is
-// ignored, as HTTP says, and the whole object is served.
-RangeRequest parse_range(std::optional<std::string_view> header, uint64_t size) {
-  RangeRequest out;
-  if (!header || header->substr(0, 6) != "bytes=") {
-    return out;
-  }
-  const std::string_view spec = header->substr(6);
-  const size_t dash = spec.find('-');
-  if (dash == std::string_view::npos || spec.find(',') != std::string_view::npos) {
-    return out;
-  }
-  const std::string_view first_text = spec.substr(0, dash);
-  const std::string_view last_text = spec.substr(dash + 1);
-  if (first_text.empty()) {
-    const auto suffix = parse_u64(last_text);
-    if (!suffix) {
-      return out;
-    }
-    if (*suffix == 0 || size == 0) {
-      out.unsatisfiable = true;
-      return out;
-    }
-    const uint64_t n = std::min(*suffix, size);
-    out.range = drivers::ByteRange{size - n, size - 1};
-    return out;
-  }
-  const auto first = parse_u64(first_text);
-  if (!first) {
-    return out;
-  }
-  uint64_t last = size == 0 ? 0 : size - 1;
-  if (!last_text.empty()) {
-    const auto parsed = parse_u64(last_text);
-    if (!parsed || *parsed < *first) {
-      return out;
-    }
-    last = std::min(*parsed, last);
-  }
-  if (*first >= size) {
-    out.unsatisfiable = true;
-    return out;
-  }
-  out.range = drivers::ByteRange{*first, last};
-  return out;
-}
+constexpr size_t kMaxDeleteKeys = 1000;
 
 template <typename Response>
-void set_object_headers(Response& res, const proto::ArtifactRecord& a) {
+void set_object_headers(Response& res, const proto::ArtifactRecord& a, const Request& r) {
   res.set(http::field::etag, "\"" + a.etag() + "\"");
   res.set(http::field::last_modified, format_http_date(a.modified_unix_nanos()));
   res.set(http::field::content_type,
@@ -107,85 +49,56 @@ void set_object_headers(Response& res, const proto::ArtifactRecord& a) {
   set_if(http::field::content_language, a.content_language());
   set_if(http::field::expires, a.expires());
   for (const auto& m : a.user_metadata()) {
-    res.set(std::string(kMetaPrefix) + m.key(), m.value());
+    res.set(std::string(internal::kMetaPrefix) + m.key(), m.value());
   }
+  if (a.tags_size() > 0) {
+    res.set("x-amz-tagging-count", std::to_string(a.tags_size()));
+  }
+  if (a.segments_size() > 0) {
+    res.set("x-amz-mp-parts-count", std::to_string(a.segments_size()));
+  }
+  // response-* parameters override what a GET answers (signed requests only; they are).
+  static constexpr std::pair<std::string_view, http::field> kOverrides[] = {
+      {"response-content-type", http::field::content_type},
+      {"response-content-language", http::field::content_language},
+      {"response-expires", http::field::expires},
+      {"response-cache-control", http::field::cache_control},
+      {"response-content-disposition", http::field::content_disposition},
+      {"response-content-encoding", http::field::content_encoding}};
+  for (const auto& [name, field] : kOverrides) {
+    if (const QueryParam* p = r.param(name)) {
+      res.set(field, p->value);
+    }
+  }
+}
+
+std::string content_range(const drivers::ByteRange& range, uint64_t size) {
+  return "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" +
+         std::to_string(size);
 }
 
 }  // namespace
 
-asio::awaitable<void> S3Service::put_object(Request& r) {
-  if (r.key.size() > kMaxKeyBytes) {
-    co_await internal::send_error(r, S3Code::kKeyTooLongError);
-    co_return;
-  }
+asio::awaitable<S3Result<S3Service::ReceivedBlob>> S3Service::receive_blob(Request& r) {
   const std::string& payload = r.auth.payload_hash;
   if (payload.substr(0, 10) == "STREAMING-") {
-    co_await internal::send_error(
-        r, S3Error(S3Code::kNotImplemented, "aws-chunked uploads are not supported yet."));
-    co_return;
+    co_return S3Error(S3Code::kNotImplemented, "aws-chunked uploads are not supported yet.");
   }
   const auto length = r.ex.content_length();
   if (!length && !r.ex.chunked()) {
-    co_await internal::send_error(r, S3Code::kMissingContentLength);
-    co_return;
+    co_return S3Error(S3Code::kMissingContentLength);
   }
   if (length && *length > options_.max_object_size) {
-    co_await internal::send_error(r, S3Code::kEntityTooLarge);
-    co_return;
+    co_return S3Error(S3Code::kEntityTooLarge);
   }
   auto md5_expected = internal::content_md5(r);
   if (!md5_expected) {
-    co_await internal::send_error(r, md5_expected.error());
-    co_return;
+    co_return md5_expected.error();
   }
-
-  // What the event will carry besides the blob: content headers and user metadata.
-  proto::Command c;
-  c.set_container(r.bucket);
-  c.set_path(r.key);
-  proto::ArtifactCommitted& a = *c.mutable_commit_artifact()->mutable_artifact();
-  a.set_content_type(std::string(r.header("content-type").value_or("binary/octet-stream")));
-  a.set_content_encoding(std::string(r.header("content-encoding").value_or("")));
-  a.set_cache_control(std::string(r.header("cache-control").value_or("")));
-  a.set_content_disposition(std::string(r.header("content-disposition").value_or("")));
-  a.set_content_language(std::string(r.header("content-language").value_or("")));
-  a.set_expires(std::string(r.header("expires").value_or("")));
-  std::vector<std::pair<std::string, std::string>> meta;
-  size_t meta_bytes = 0;
-  for (const auto& h : r.facts.headers) {
-    if (h.name.size() > kMetaPrefix.size() && h.name.substr(0, kMetaPrefix.size()) == kMetaPrefix) {
-      meta.emplace_back(h.name.substr(kMetaPrefix.size()), h.value);
-      meta_bytes += meta.back().first.size() + h.value.size();
-    }
-  }
-  if (meta_bytes > kMaxUserMetadataBytes) {
-    co_await internal::send_error(r, S3Code::kMetadataTooLarge);
-    co_return;
-  }
-  std::sort(meta.begin(), meta.end());
-  for (auto& [k, v] : meta) {
-    auto* e = a.add_user_metadata();
-    e->set_key(std::move(k));
-    e->set_value(std::move(v));
-  }
-
-  // Refuse early, before the client sends a byte, when the bucket does not exist.
-  {
-    proto::Query q;
-    q.set_container(r.bucket);
-    q.mutable_get_container();
-    auto exists = co_await query(r, std::move(q));
-    if (!exists) {
-      co_await internal::send_error(r, from_error(exists.error()));
-      co_return;
-    }
-  }
-
   drivers::Driver& driver = spoke_.default_driver();
   auto created = co_await driver.create();
   if (!created) {
-    co_await internal::send_error(r, from_error(created.error()));
-    co_return;
+    co_return S3Error(from_error(created.error()));
   }
   std::unique_ptr<drivers::BlobWriter> writer = std::move(*created);
 
@@ -214,8 +127,8 @@ asio::awaitable<void> S3Service::put_object(Request& r) {
       sha_digest->update(chunk.data(), chunk.size());
     }
     std::string next;
-    auto [written, read] =
-        co_await (writer->write(std::move(chunk)) && r.ex.read_body(&next, options_.chunk_size));
+    auto [written, read] = co_await (writer->write(std::move(chunk)) &&
+                                     r.ex.read_body(&next, options_.chunk_size));
     if (!written) {
       failure = S3Error(from_error(written.error()));
     } else if (!read) {
@@ -223,7 +136,7 @@ asio::awaitable<void> S3Service::put_object(Request& r) {
     }
     chunk = std::move(next);
   }
-  const std::string md5_raw = md5_digest.finish();
+  std::string md5_raw = md5_digest.finish();
   if (!failure && length && received != *length) {
     failure = S3Error(S3Code::kIncompleteBody);
   }
@@ -235,35 +148,210 @@ asio::awaitable<void> S3Service::put_object(Request& r) {
   }
   if (failure) {
     co_await writer->abort();
-    co_await internal::send_error(r, std::move(*failure));
-    co_return;
+    co_return std::move(*failure);
   }
   auto blob = co_await writer->commit();
   if (!blob) {
-    co_await internal::send_error(r, from_error(blob.error()));
+    co_return S3Error(from_error(blob.error()));
+  }
+  co_return ReceivedBlob{blob->id, driver.name(), received, std::move(md5_raw)};
+}
+
+asio::awaitable<S3Result<S3Service::ReceivedBlob>> S3Service::copy_into_blob(
+    Request& r, drivers::BlobReader& reader) {
+  drivers::Driver& driver = spoke_.default_driver();
+  auto created = co_await driver.create();
+  if (!created) {
+    co_return S3Error(from_error(created.error()));
+  }
+  std::unique_ptr<drivers::BlobWriter> writer = std::move(*created);
+  Digest md5_digest(DigestAlgorithm::kMd5);
+  uint64_t copied = 0;
+  for (;;) {
+    auto chunk = co_await reader.read(options_.chunk_size);
+    if (!chunk) {
+      co_await writer->abort();
+      logger("s3")->error("copy source unreadable req={} error={}", r.id,
+                          chunk.error().message());
+      co_return S3Error(S3Code::kInternalError);
+    }
+    if (chunk->empty()) {
+      break;
+    }
+    copied += chunk->size();
+    md5_digest.update(chunk->data(), chunk->size());
+    if (auto w = co_await writer->write(std::move(*chunk)); !w) {
+      co_await writer->abort();
+      co_return S3Error(from_error(w.error()));
+    }
+  }
+  auto blob = co_await writer->commit();
+  if (!blob) {
+    co_return S3Error(from_error(blob.error()));
+  }
+  co_return ReceivedBlob{blob->id, driver.name(), copied, md5_digest.finish()};
+}
+
+asio::awaitable<void> S3Service::put_object(Request& r) {
+  if (r.key.size() > internal::kMaxKeyBytes) {
+    co_await internal::send_error(r, S3Code::kKeyTooLongError);
+    co_return;
+  }
+  auto artifact = internal::artifact_from_headers(r);
+  if (!artifact) {
+    co_await internal::send_error(r, artifact.error());
+    co_return;
+  }
+  auto condition = internal::write_condition(r);
+  if (!condition) {
+    co_await internal::send_error(r, condition.error());
+    co_return;
+  }
+  // Refuse early, before the client sends a byte, when the bucket does not exist.
+  {
+    proto::Query q;
+    q.set_container(r.bucket);
+    q.mutable_get_container();
+    auto exists = co_await query(r, std::move(q));
+    if (!exists) {
+      co_await internal::send_error(r, from_error(exists.error()));
+      co_return;
+    }
+  }
+  auto blob = co_await receive_blob(r);
+  if (!blob) {
+    co_await internal::send_error(r, blob.error());
     co_return;
   }
 
-  a.set_size(received);
-  a.set_etag(to_hex(md5_raw));
-  a.set_blob_id(blob->id);
-  a.set_driver(driver.name());
+  proto::Command c;
+  c.set_container(r.bucket);
+  c.set_path(r.key);
+  proto::ArtifactCommitted& a = *c.mutable_commit_artifact()->mutable_artifact();
+  a = std::move(*artifact);
+  a.set_size(blob->size);
+  a.set_etag(to_hex(blob->md5));
+  a.set_blob_id(blob->blob_id);
+  a.set_driver(blob->driver);
   a.set_tier(spoke_.default_tier());
+  *c.mutable_commit_artifact()->mutable_condition() = *condition;
   auto reply = co_await execute(r, std::move(c));
   if (!reply) {
     // Not committed: the new blob is garbage now.
-    proto::BlobRef orphan;
-    orphan.set_driver(driver.name());
-    orphan.set_blob_id(blob->id);
-    spoke_.release({orphan});
+    spoke_.release({internal::blob_ref(blob->driver, blob->blob_id)});
     co_await internal::send_error(r, from_error(reply.error()));
     co_return;
   }
   spoke_.release({reply->released().begin(), reply->released().end()});
-
   auto res = internal::make_response(r, http::status::ok);
-  res.set(http::field::etag, "\"" + to_hex(md5_raw) + "\"");
+  res.set(http::field::etag, "\"" + to_hex(blob->md5) + "\"");
   co_await internal::send(r, std::move(res));
+}
+
+asio::awaitable<S3Result<S3Service::CopySource>> S3Service::copy_source(Request& r) {
+  auto source = internal::parse_copy_source(*r.header("x-amz-copy-source"));
+  if (!source) {
+    co_return source.error();
+  }
+  proto::Query q;
+  q.set_container(source->first);
+  q.set_path(source->second);
+  q.mutable_get_artifact();
+  auto found = co_await query(r, std::move(q));
+  if (!found) {
+    co_return S3Error(from_error(found.error()));
+  }
+  const proto::ArtifactRecord& record = found->artifact();
+  if (auto failed = internal::copy_source_conditions(r, record)) {
+    co_return std::move(*failed);
+  }
+  co_return CopySource{std::move(source->first), std::move(source->second), record};
+}
+
+asio::awaitable<void> S3Service::copy_object(Request& r) {
+  if (r.key.size() > internal::kMaxKeyBytes) {
+    co_await internal::send_error(r, S3Code::kKeyTooLongError);
+    co_return;
+  }
+  auto source = co_await copy_source(r);
+  if (!source) {
+    co_await internal::send_error(r, source.error());
+    co_return;
+  }
+  const proto::ArtifactRecord& from = source->record;
+  const std::string metadata_directive =
+      std::string(r.header("x-amz-metadata-directive").value_or("COPY"));
+  const std::string tagging_directive =
+      std::string(r.header("x-amz-tagging-directive").value_or("COPY"));
+  if ((metadata_directive != "COPY" && metadata_directive != "REPLACE") ||
+      (tagging_directive != "COPY" && tagging_directive != "REPLACE")) {
+    co_await internal::send_error(
+        r, S3Error(S3Code::kInvalidArgument, "Unknown metadata or tagging directive."));
+    co_return;
+  }
+  if (source->bucket == r.bucket && source->key == r.key && metadata_directive == "COPY") {
+    co_await internal::send_error(
+        r, S3Error(S3Code::kInvalidRequest,
+                   "This copy request is illegal because it is trying to copy an object to "
+                   "itself without changing the object's metadata, storage class, website "
+                   "redirect location or encryption attributes."));
+    co_return;
+  }
+  proto::ArtifactCommitted artifact;
+  if (metadata_directive == "REPLACE") {
+    auto replaced = internal::artifact_from_headers(r);
+    if (!replaced) {
+      co_await internal::send_error(r, replaced.error());
+      co_return;
+    }
+    artifact = std::move(*replaced);
+  } else {
+    internal::copy_content_headers(from, artifact);
+  }
+  if (tagging_directive == "COPY") {
+    *artifact.mutable_tags() = from.tags();
+  } else {
+    auto tags = internal::tags_from_header(r);
+    if (!tags) {
+      co_await internal::send_error(r, tags.error());
+      co_return;
+    }
+    *artifact.mutable_tags() = {tags->begin(), tags->end()};
+  }
+  auto condition = internal::write_condition(r);
+  if (!condition) {
+    co_await internal::send_error(r, condition.error());
+    co_return;
+  }
+  // Same drivers: the copy shares the source's blobs; the projection checks, in log order, that
+  // they are still referenced, so a delete of the source racing this copy cannot leave it
+  // pointing at nothing.
+  artifact.set_size(from.size());
+  artifact.set_etag(from.etag());
+  artifact.set_blob_id(from.blob_id());
+  artifact.set_driver(from.driver());
+  artifact.set_tier(from.tier());
+  *artifact.mutable_segments() = from.segments();
+  *artifact.mutable_checksums() = from.checksums();
+  artifact.set_shares_blobs(true);
+
+  proto::Command c;
+  c.set_container(r.bucket);
+  c.set_path(r.key);
+  *c.mutable_commit_artifact()->mutable_artifact() = std::move(artifact);
+  *c.mutable_commit_artifact()->mutable_condition() = *condition;
+  auto reply = co_await execute(r, std::move(c));
+  if (!reply) {
+    co_await internal::send_error(r, from_error(reply.error()));
+    co_return;
+  }
+  spoke_.release({reply->released().begin(), reply->released().end()});
+  XmlWriter xml;
+  xml.open("CopyObjectResult", true)
+      .element("LastModified", format_iso8601(reply->time_unix_nanos()))
+      .element("ETag", "\"" + from.etag() + "\"")
+      .close("CopyObjectResult");
+  co_await internal::send_xml(r, xml.take());
 }
 
 asio::awaitable<void> S3Service::get_object(Request& r, bool head) {
@@ -277,22 +365,33 @@ asio::awaitable<void> S3Service::get_object(Request& r, bool head) {
     co_return;
   }
   const proto::ArtifactRecord& artifact = found->artifact();
-  const uint64_t size = artifact.size();
-  const RangeRequest range = parse_range(r.header("range"), size);
-  if (range.unsatisfiable) {
-    co_await internal::send_error(r, S3Code::kInvalidRange);
+  if (auto failed = internal::read_conditions(r, artifact)) {
+    if (failed->code == S3Code::kNotModified) {
+      // 304 carries the validators and no body, error or otherwise.
+      auto res = internal::make_response(r, http::status::not_modified);
+      res.set(http::field::etag, "\"" + artifact.etag() + "\"");
+      res.set(http::field::last_modified, format_http_date(artifact.modified_unix_nanos()));
+      r.status = res.result_int();
+      (void)co_await r.ex.send_head(std::move(res));
+      co_return;
+    }
+    co_await internal::send_error(r, std::move(*failed));
     co_return;
   }
-  const uint64_t length = range.range ? range.range->length() : size;
-  const http::status status = range.range ? http::status::partial_content : http::status::ok;
+  const uint64_t size = artifact.size();
+  auto range = internal::requested_range(r, artifact);
+  if (!range) {
+    co_await internal::send_error(r, range.error());
+    co_return;
+  }
+  const uint64_t length = *range ? (*range)->length() : size;
+  const http::status status = *range ? http::status::partial_content : http::status::ok;
 
   if (head) {
     auto res = internal::make_response(r, status);
-    set_object_headers(res, artifact);
-    if (range.range) {
-      res.set(http::field::content_range, "bytes " + std::to_string(range.range->first) + "-" +
-                                              std::to_string(range.range->last) + "/" +
-                                              std::to_string(size));
+    set_object_headers(res, artifact, r);
+    if (*range) {
+      res.set(http::field::content_range, content_range(**range, size));
     }
     res.content_length(length);
     r.status = res.result_int();
@@ -301,17 +400,11 @@ asio::awaitable<void> S3Service::get_object(Request& r, bool head) {
     co_return;
   }
 
-  drivers::Driver* driver = spoke_.driver(artifact.driver());
-  if (driver == nullptr) {
-    logger("s3")->error("artifact on unknown driver req={} driver={}", r.id, artifact.driver());
-    co_await internal::send_error(r, S3Code::kInternalError);
-    co_return;
-  }
-  std::optional<drivers::ByteRange> blob_range = range.range;
+  std::optional<drivers::ByteRange> blob_range = *range;
   if (size == 0) {
     blob_range.reset();
   }
-  auto opened = co_await driver->open(artifact.blob_id(), blob_range);
+  auto opened = co_await spoke_.open(internal::pieces_of(artifact), blob_range);
   if (!opened) {
     logger("s3")->error("blob unreadable req={} driver={} blob={} error={}", r.id,
                         artifact.driver(), artifact.blob_id(), opened.error().message());
@@ -330,11 +423,9 @@ asio::awaitable<void> S3Service::get_object(Request& r, bool head) {
     co_return;
   }
   auto res = internal::make_streamed_response(r, status);
-  set_object_headers(res, artifact);
-  if (range.range) {
-    res.set(http::field::content_range, "bytes " + std::to_string(range.range->first) + "-" +
-                                            std::to_string(range.range->last) + "/" +
-                                            std::to_string(size));
+  set_object_headers(res, artifact, r);
+  if (*range) {
+    res.set(http::field::content_range, content_range(**range, size));
   }
   res.content_length(length);
   r.status = res.result_int();
@@ -361,13 +452,14 @@ asio::awaitable<void> S3Service::get_object(Request& r, bool head) {
   event.set_bytes_sent(sent);
   event.set_size(size);
   event.set_tier(artifact.tier());
-  if (range.range) {
+  if (*range) {
     event.set_ranged(true);
-    event.set_range_first(range.range->first);
-    event.set_range_last(range.range->last);
+    event.set_range_first((*range)->first);
+    event.set_range_last((*range)->last);
   }
   if (auto recorded = co_await execute(r, std::move(read)); !recorded) {
-    logger("s3")->warn("read event not recorded req={} error={}", r.id, recorded.error().message());
+    logger("s3")->warn("read event not recorded req={} error={}", r.id,
+                       recorded.error().message());
   }
 }
 
@@ -382,7 +474,121 @@ asio::awaitable<void> S3Service::delete_object(Request& r) {
     co_return;
   }
   spoke_.release({reply->released().begin(), reply->released().end()});
-  co_await internal::send(r, internal::make_response(r, http::status::no_content));
+  co_await internal::send_empty(r, http::status::no_content);
+}
+
+asio::awaitable<void> S3Service::delete_objects(Request& r) {
+  if (!r.header("content-md5") && !internal::has_checksum_header(r)) {
+    co_await internal::send_error(
+        r, S3Error(S3Code::kInvalidRequest,
+                   "Missing required header for this request: Content-MD5"));
+    co_return;
+  }
+  auto body = co_await internal::read_small_body(r, 2 << 20);
+  if (!body) {
+    co_await internal::send_error(r, body.error());
+    co_return;
+  }
+  pugi::xml_document doc;
+  const pugi::xml_node root = doc.load_buffer(body->data(), body->size()) ? doc.child("Delete")
+                                                                          : pugi::xml_node();
+  std::vector<std::string> keys;
+  for (pugi::xml_node o = root.child("Object"); o; o = o.next_sibling("Object")) {
+    keys.emplace_back(o.child_value("Key"));
+  }
+  if (!root || keys.empty() || keys.size() > kMaxDeleteKeys) {
+    co_await internal::send_error(r, S3Code::kMalformedXML);
+    co_return;
+  }
+  const bool quiet = std::string_view(root.child_value("Quiet")) == "true";
+
+  // The deletes go to the bucket's actor together: their appends share group commits.
+  std::vector<asio::awaitable<Result<proto::CommandReply>>> deletes;
+  for (const auto& key : keys) {
+    proto::Command c;
+    c.set_container(r.bucket);
+    c.set_path(key);
+    c.mutable_delete_artifact();
+    deletes.push_back(execute(r, std::move(c)));
+  }
+  auto results = co_await gather(std::move(deletes), 64);
+
+  XmlWriter xml;
+  xml.open("DeleteResult", true);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const auto& result = results[i];
+    if (result && *result) {
+      spoke_.release({(*result)->released().begin(), (*result)->released().end()});
+      if (!quiet) {
+        xml.open("Deleted").element("Key", keys[i]).close("Deleted");
+      }
+      continue;
+    }
+    const S3Code code = result ? from_error(result->error()) : S3Code::kInternalError;
+    const S3ErrorInfo& info = s3::info(code);
+    xml.open("Error")
+        .element("Key", keys[i])
+        .element("Code", info.code)
+        .element("Message", info.message)
+        .close("Error");
+  }
+  xml.close("DeleteResult");
+  co_await internal::send_xml(r, xml.take());
+}
+
+asio::awaitable<void> S3Service::get_object_tagging(Request& r) {
+  proto::Query q;
+  q.set_container(r.bucket);
+  q.set_path(r.key);
+  q.mutable_get_artifact();
+  auto found = co_await query(r, std::move(q));
+  if (!found) {
+    co_await internal::send_error(r, from_error(found.error()));
+    co_return;
+  }
+  XmlWriter xml;
+  xml.open("Tagging", true).open("TagSet");
+  for (const auto& t : found->artifact().tags()) {
+    xml.open("Tag").element("Key", t.key()).element("Value", t.value()).close("Tag");
+  }
+  xml.close("TagSet").close("Tagging");
+  co_await internal::send_xml(r, xml.take());
+}
+
+asio::awaitable<void> S3Service::put_object_tagging(Request& r) {
+  auto body = co_await internal::read_small_body(r, 64 * 1024);
+  if (!body) {
+    co_await internal::send_error(r, body.error());
+    co_return;
+  }
+  auto tags = internal::tags_from_xml(*body);
+  if (!tags) {
+    co_await internal::send_error(r, tags.error());
+    co_return;
+  }
+  proto::Command c;
+  c.set_container(r.bucket);
+  c.set_path(r.key);
+  *c.mutable_tag_artifact()->mutable_tags() = {tags->begin(), tags->end()};
+  auto reply = co_await execute(r, std::move(c));
+  if (!reply) {
+    co_await internal::send_error(r, from_error(reply.error()));
+    co_return;
+  }
+  co_await internal::send_empty(r, http::status::ok);
+}
+
+asio::awaitable<void> S3Service::delete_object_tagging(Request& r) {
+  proto::Command c;
+  c.set_container(r.bucket);
+  c.set_path(r.key);
+  c.mutable_tag_artifact();
+  auto reply = co_await execute(r, std::move(c));
+  if (!reply) {
+    co_await internal::send_error(r, from_error(reply.error()));
+    co_return;
+  }
+  co_await internal::send_empty(r, http::status::no_content);
 }
 
 }  // namespace vaultaire::s3

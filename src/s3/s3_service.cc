@@ -18,6 +18,8 @@ std::string_view op_name(Op op) {
   switch (op) {
     case Op::kUnknown:
       return "Unknown";
+    case Op::kNotImplemented:
+      return "NotImplemented";
     case Op::kListBuckets:
       return "ListBuckets";
     case Op::kCreateBucket:
@@ -30,16 +32,176 @@ std::string_view op_name(Op op) {
       return "ListObjects";
     case Op::kListObjectsV2:
       return "ListObjectsV2";
+    case Op::kGetBucketLocation:
+      return "GetBucketLocation";
+    case Op::kGetBucketVersioning:
+      return "GetBucketVersioning";
+    case Op::kListMultipartUploads:
+      return "ListMultipartUploads";
+    case Op::kDeleteObjects:
+      return "DeleteObjects";
     case Op::kPutObject:
       return "PutObject";
+    case Op::kCopyObject:
+      return "CopyObject";
     case Op::kGetObject:
       return "GetObject";
     case Op::kHeadObject:
       return "HeadObject";
     case Op::kDeleteObject:
       return "DeleteObject";
+    case Op::kGetObjectTagging:
+      return "GetObjectTagging";
+    case Op::kPutObjectTagging:
+      return "PutObjectTagging";
+    case Op::kDeleteObjectTagging:
+      return "DeleteObjectTagging";
+    case Op::kCreateMultipartUpload:
+      return "CreateMultipartUpload";
+    case Op::kUploadPart:
+      return "UploadPart";
+    case Op::kUploadPartCopy:
+      return "UploadPartCopy";
+    case Op::kCompleteMultipartUpload:
+      return "CompleteMultipartUpload";
+    case Op::kAbortMultipartUpload:
+      return "AbortMultipartUpload";
+    case Op::kListParts:
+      return "ListParts";
   }
   return "Unknown";
+}
+
+namespace {
+
+// Query parameters naming S3 sub-resources this build does not implement: a request carrying one
+// is answered NotImplemented rather than mistaken for a plain GET or PUT.
+constexpr std::array<std::string_view, 26> kSubresources = {
+    "accelerate",
+    "acl",
+    "analytics",
+    "attributes",
+    "cors",
+    "encryption",
+    "intelligent-tiering",
+    "inventory",
+    "legal-hold",
+    "lifecycle",
+    "logging",
+    "metrics",
+    "notification",
+    "object-lock",
+    "ownershipControls",
+    "policy",
+    "policyStatus",
+    "publicAccessBlock",
+    "replication",
+    "requestPayment",
+    "restore",
+    "retention",
+    "select",
+    "torrent",
+    "versionId",
+    "website",
+};
+
+bool has_unsupported_subresource(const Request& r) {
+  for (const auto& p : r.facts.query) {
+    for (const auto name : kSubresources) {
+      if (p.name == name) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string Request::param_value(std::string_view name) const {
+  const QueryParam* p = param(name);
+  return p != nullptr ? p->value : std::string();
+}
+
+Op route(const Request& r) {
+  const http::verb method = r.ex.request().method();
+  const bool copy_source = r.header("x-amz-copy-source").has_value();
+  if (r.bucket.empty()) {
+    return method == http::verb::get ? Op::kListBuckets : Op::kUnknown;
+  }
+  if (r.key.empty()) {
+    if (r.has_param("location")) {
+      return method == http::verb::get ? Op::kGetBucketLocation : Op::kNotImplemented;
+    }
+    if (r.has_param("versioning")) {
+      return method == http::verb::get ? Op::kGetBucketVersioning : Op::kNotImplemented;
+    }
+    if (r.has_param("uploads")) {
+      return method == http::verb::get ? Op::kListMultipartUploads : Op::kUnknown;
+    }
+    if (r.has_param("delete")) {
+      return method == http::verb::post ? Op::kDeleteObjects : Op::kUnknown;
+    }
+    if (has_unsupported_subresource(r)) {
+      return Op::kNotImplemented;
+    }
+    switch (method) {
+      case http::verb::put:
+        return Op::kCreateBucket;
+      case http::verb::head:
+        return Op::kHeadBucket;
+      case http::verb::delete_:
+        return Op::kDeleteBucket;
+      case http::verb::get:
+        return r.param_value("list-type") == "2" ? Op::kListObjectsV2 : Op::kListObjects;
+      default:
+        return Op::kUnknown;
+    }
+  }
+  if (r.has_param("uploadId")) {
+    switch (method) {
+      case http::verb::put:
+        return copy_source ? Op::kUploadPartCopy : Op::kUploadPart;
+      case http::verb::post:
+        return Op::kCompleteMultipartUpload;
+      case http::verb::delete_:
+        return Op::kAbortMultipartUpload;
+      case http::verb::get:
+        return Op::kListParts;
+      default:
+        return Op::kUnknown;
+    }
+  }
+  if (r.has_param("uploads")) {
+    return method == http::verb::post ? Op::kCreateMultipartUpload : Op::kUnknown;
+  }
+  if (r.has_param("tagging")) {
+    switch (method) {
+      case http::verb::get:
+        return Op::kGetObjectTagging;
+      case http::verb::put:
+        return Op::kPutObjectTagging;
+      case http::verb::delete_:
+        return Op::kDeleteObjectTagging;
+      default:
+        return Op::kUnknown;
+    }
+  }
+  if (has_unsupported_subresource(r)) {
+    return Op::kNotImplemented;
+  }
+  switch (method) {
+    case http::verb::put:
+      return copy_source ? Op::kCopyObject : Op::kPutObject;
+    case http::verb::get:
+      return Op::kGetObject;
+    case http::verb::head:
+      return Op::kHeadObject;
+    case http::verb::delete_:
+      return Op::kDeleteObject;
+    default:
+      return Op::kUnknown;
+  }
 }
 
 const QueryParam* Request::param(std::string_view name) const {
@@ -141,6 +303,10 @@ asio::awaitable<void> send_error(Request& r, S3Error error) {
   co_await send(r, std::move(res));
 }
 
+asio::awaitable<void> send_empty(Request& r, http::status status) {
+  co_await send(r, make_response(r, status));
+}
+
 asio::awaitable<void> send_xml(Request& r, std::string xml) {
   auto res = make_response(r, http::status::ok);
   res.set(http::field::content_type, "application/xml");
@@ -197,53 +363,6 @@ using internal::Op;
 using internal::Request;
 
 namespace {
-
-// Query parameters that name an S3 sub-resource; a request carrying one of those this build does
-// not implement is answered NotImplemented rather than mistaken for a plain GET or PUT.
-constexpr std::array<std::string_view, 33> kSubresources = {"accelerate",
-                                                            "acl",
-                                                            "analytics",
-                                                            "attributes",
-                                                            "cors",
-                                                            "delete",
-                                                            "encryption",
-                                                            "intelligent-tiering",
-                                                            "inventory",
-                                                            "legal-hold",
-                                                            "lifecycle",
-                                                            "location",
-                                                            "logging",
-                                                            "metrics",
-                                                            "notification",
-                                                            "object-lock",
-                                                            "ownershipControls",
-                                                            "partNumber",
-                                                            "policy",
-                                                            "policyStatus",
-                                                            "publicAccessBlock",
-                                                            "replication",
-                                                            "requestPayment",
-                                                            "restore",
-                                                            "retention",
-                                                            "select",
-                                                            "tagging",
-                                                            "torrent",
-                                                            "uploadId",
-                                                            "uploads",
-                                                            "versionId",
-                                                            "versioning",
-                                                            "website"};
-
-bool has_unsupported_subresource(const Request& r) {
-  for (const auto& p : r.facts.query) {
-    for (const auto name : kSubresources) {
-      if (p.name == name) {
-        return true;
-      }
-    }
-  }
-  return false;
-}
 
 // Quotes a value for the access log so keys with spaces or newlines keep the line parseable.
 std::string log_quote(std::string_view s) {
@@ -318,47 +437,7 @@ asio::awaitable<void> S3Service::handle(HttpExchange& exchange) {
 }
 
 asio::awaitable<void> S3Service::dispatch(Request& r) {
-  const http::verb method = r.ex.request().method();
-  if (r.bucket.empty()) {
-    r.op = method == http::verb::get ? Op::kListBuckets : Op::kUnknown;
-  } else if (r.key.empty()) {
-    switch (method) {
-      case http::verb::put:
-        r.op = Op::kCreateBucket;
-        break;
-      case http::verb::head:
-        r.op = Op::kHeadBucket;
-        break;
-      case http::verb::delete_:
-        r.op = Op::kDeleteBucket;
-        break;
-      case http::verb::get: {
-        const QueryParam* type = r.param("list-type");
-        r.op = type != nullptr && type->value == "2" ? Op::kListObjectsV2 : Op::kListObjects;
-        break;
-      }
-      default:
-        break;
-    }
-  } else {
-    switch (method) {
-      case http::verb::put:
-        r.op = Op::kPutObject;
-        break;
-      case http::verb::get:
-        r.op = Op::kGetObject;
-        break;
-      case http::verb::head:
-        r.op = Op::kHeadObject;
-        break;
-      case http::verb::delete_:
-        r.op = Op::kDeleteObject;
-        break;
-      default:
-        break;
-    }
-  }
-
+  r.op = internal::route(r);
   const int64_t now = clock_.now_unix_nanos() / kNanosPerSecond;
   auto auth = authenticate(r.facts, credentials_, options_.auth, now);
   if (!auth) {
@@ -370,49 +449,37 @@ asio::awaitable<void> S3Service::dispatch(Request& r) {
     co_await internal::send_error(r, S3Code::kAccessDenied);
     co_return;
   }
-  if (r.op == Op::kUnknown) {
-    co_await internal::send_error(r, S3Code::kMethodNotAllowed);
-    co_return;
-  }
-  if (has_unsupported_subresource(r) ||
-      (r.op == Op::kPutObject && r.header("x-amz-copy-source").has_value())) {
-    co_await internal::send_error(r, S3Code::kNotImplemented);
-    co_return;
-  }
-
   switch (r.op) {
-    case Op::kListBuckets:
-      co_await list_buckets(r);
-      break;
-    case Op::kCreateBucket:
-      co_await create_bucket(r);
-      break;
-    case Op::kHeadBucket:
-      co_await head_bucket(r);
-      break;
-    case Op::kDeleteBucket:
-      co_await delete_bucket(r);
-      break;
-    case Op::kListObjects:
-      co_await list_objects(r, false);
-      break;
-    case Op::kListObjectsV2:
-      co_await list_objects(r, true);
-      break;
-    case Op::kPutObject:
-      co_await put_object(r);
-      break;
-    case Op::kGetObject:
-      co_await get_object(r, false);
-      break;
-    case Op::kHeadObject:
-      co_await get_object(r, true);
-      break;
-    case Op::kDeleteObject:
-      co_await delete_object(r);
-      break;
     case Op::kUnknown:
+      co_await internal::send_error(r, S3Code::kMethodNotAllowed);
       break;
+    case Op::kNotImplemented:
+      co_await internal::send_error(r, S3Code::kNotImplemented);
+      break;
+    case Op::kListBuckets: co_await list_buckets(r); break;
+    case Op::kCreateBucket: co_await create_bucket(r); break;
+    case Op::kHeadBucket: co_await head_bucket(r); break;
+    case Op::kDeleteBucket: co_await delete_bucket(r); break;
+    case Op::kListObjects: co_await list_objects(r, false); break;
+    case Op::kListObjectsV2: co_await list_objects(r, true); break;
+    case Op::kGetBucketLocation: co_await get_bucket_location(r); break;
+    case Op::kGetBucketVersioning: co_await get_bucket_versioning(r); break;
+    case Op::kListMultipartUploads: co_await list_multipart_uploads(r); break;
+    case Op::kDeleteObjects: co_await delete_objects(r); break;
+    case Op::kPutObject: co_await put_object(r); break;
+    case Op::kCopyObject: co_await copy_object(r); break;
+    case Op::kGetObject: co_await get_object(r, false); break;
+    case Op::kHeadObject: co_await get_object(r, true); break;
+    case Op::kDeleteObject: co_await delete_object(r); break;
+    case Op::kGetObjectTagging: co_await get_object_tagging(r); break;
+    case Op::kPutObjectTagging: co_await put_object_tagging(r); break;
+    case Op::kDeleteObjectTagging: co_await delete_object_tagging(r); break;
+    case Op::kCreateMultipartUpload: co_await create_multipart_upload(r); break;
+    case Op::kUploadPart: co_await upload_part(r, false); break;
+    case Op::kUploadPartCopy: co_await upload_part(r, true); break;
+    case Op::kCompleteMultipartUpload: co_await complete_multipart_upload(r); break;
+    case Op::kAbortMultipartUpload: co_await abort_multipart_upload(r); break;
+    case Op::kListParts: co_await list_parts(r); break;
   }
 }
 

@@ -51,11 +51,46 @@ class S3Service {
   asio::awaitable<void> head_bucket(internal::Request& r);
   asio::awaitable<void> delete_bucket(internal::Request& r);
   asio::awaitable<void> list_objects(internal::Request& r, bool v2);
+  asio::awaitable<void> get_bucket_location(internal::Request& r);
+  asio::awaitable<void> get_bucket_versioning(internal::Request& r);
 
   // Object operations (object_ops.cc).
   asio::awaitable<void> put_object(internal::Request& r);
   asio::awaitable<void> get_object(internal::Request& r, bool head);
   asio::awaitable<void> delete_object(internal::Request& r);
+  asio::awaitable<void> delete_objects(internal::Request& r);
+  asio::awaitable<void> copy_object(internal::Request& r);
+  asio::awaitable<void> get_object_tagging(internal::Request& r);
+  asio::awaitable<void> put_object_tagging(internal::Request& r);
+  asio::awaitable<void> delete_object_tagging(internal::Request& r);
+
+  // Multipart uploads (multipart_ops.cc).
+  asio::awaitable<void> create_multipart_upload(internal::Request& r);
+  asio::awaitable<void> upload_part(internal::Request& r, bool copy);
+  asio::awaitable<void> complete_multipart_upload(internal::Request& r);
+  asio::awaitable<void> abort_multipart_upload(internal::Request& r);
+  asio::awaitable<void> list_parts(internal::Request& r);
+  asio::awaitable<void> list_multipart_uploads(internal::Request& r);
+
+  // The request body into a new blob of the default driver, checked against Content-MD5 and a
+  // signed x-amz-content-sha256 (object_ops.cc).
+  struct ReceivedBlob {
+    std::string blob_id;
+    std::string driver;
+    uint64_t size = 0;
+    std::string md5;  // raw
+  };
+  asio::awaitable<S3Result<ReceivedBlob>> receive_blob(internal::Request& r);
+  // A copy of `length` bytes read from `reader` into a new blob of the default driver.
+  asio::awaitable<S3Result<ReceivedBlob>> copy_into_blob(internal::Request& r,
+                                                         drivers::BlobReader& reader);
+  // The source of a copy (x-amz-copy-source), after its x-amz-copy-source-if-* conditions.
+  struct CopySource {
+    std::string bucket;
+    std::string key;
+    proto::ArtifactRecord record;
+  };
+  asio::awaitable<S3Result<CopySource>> copy_source(internal::Request& r);
 
   // Helpers shared by the operations.
   asio::awaitable<Result<proto::QueryReply>> query(internal::Request& r, proto::Query q);

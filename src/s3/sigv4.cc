@@ -59,6 +59,17 @@ std::string trim_and_collapse(std::string_view v) {
   return out;
 }
 
+// The lines every streaming string to sign starts with.
+std::string streaming_string_to_sign(std::string_view algorithm, std::string_view amz_date,
+                                     std::string_view scope, std::string_view previous_signature) {
+  std::string out;
+  out.append(algorithm).push_back('\n');
+  out.append(amz_date).push_back('\n');
+  out.append(scope).push_back('\n');
+  out.append(previous_signature).push_back('\n');
+  return out;
+}
+
 }  // namespace
 
 std::string canonical_uri(std::string_view decoded_path, bool normalize) {
@@ -154,6 +165,24 @@ std::string scope(std::string_view date, std::string_view region, std::string_vi
   out.append(date).push_back('/');
   out.append(region).push_back('/');
   out.append(service).append("/aws4_request");
+  return out;
+}
+
+std::string chunk_string_to_sign(std::string_view amz_date, std::string_view scope,
+                                 std::string_view previous_signature,
+                                 std::string_view chunk_sha256_hex) {
+  std::string out = streaming_string_to_sign(kChunkAlgorithm, amz_date, scope, previous_signature);
+  out.append(kEmptySha256).push_back('\n');
+  out.append(chunk_sha256_hex);
+  return out;
+}
+
+std::string trailer_string_to_sign(std::string_view amz_date, std::string_view scope,
+                                   std::string_view previous_signature,
+                                   std::string_view trailer_sha256_hex) {
+  std::string out =
+      streaming_string_to_sign(kTrailerAlgorithm, amz_date, scope, previous_signature);
+  out.append(trailer_sha256_hex);
   return out;
 }
 

@@ -60,4 +60,23 @@ std::string signature(std::string_view signing_key, std::string_view string_to_s
 // "<date>/<region>/<service>/aws4_request"
 std::string scope(std::string_view date, std::string_view region, std::string_view service);
 
+// aws-chunked bodies (STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]): each chunk is signed over
+// the previous signature (the request's own for the first chunk), and the trailer over the final
+// chunk's. Signatures are signature(signing_key, <string to sign>).
+inline constexpr std::string_view kChunkAlgorithm = "AWS4-HMAC-SHA256-PAYLOAD";
+inline constexpr std::string_view kTrailerAlgorithm = "AWS4-HMAC-SHA256-TRAILER";
+
+// "AWS4-HMAC-SHA256-PAYLOAD\n<amz date>\n<scope>\n<previous signature>\n<kEmptySha256>\n<hex
+// sha256 of the chunk data>"
+std::string chunk_string_to_sign(std::string_view amz_date, std::string_view scope,
+                                 std::string_view previous_signature,
+                                 std::string_view chunk_sha256_hex);
+
+// "AWS4-HMAC-SHA256-TRAILER\n<amz date>\n<scope>\n<previous signature>\n<hex sha256 of the
+// canonical trailer>", the canonical trailer being "name:value\n" for each trailing header but
+// x-amz-trailer-signature, names lowercase and sorted, values trimmed.
+std::string trailer_string_to_sign(std::string_view amz_date, std::string_view scope,
+                                   std::string_view previous_signature,
+                                   std::string_view trailer_sha256_hex);
+
 }  // namespace vaultaire::s3::sigv4

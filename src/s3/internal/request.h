@@ -17,17 +17,33 @@ namespace vaultaire::s3::internal {
 
 enum class Op : int {
   kUnknown,
+  kNotImplemented,  // a sub-resource or header this build does not implement
   kListBuckets,
   kCreateBucket,
   kHeadBucket,
   kDeleteBucket,
   kListObjects,
   kListObjectsV2,
+  kGetBucketLocation,
+  kGetBucketVersioning,
+  kListMultipartUploads,
+  kDeleteObjects,
   kPutObject,
+  kCopyObject,
   kGetObject,
   kHeadObject,
   kDeleteObject,
+  kGetObjectTagging,
+  kPutObjectTagging,
+  kDeleteObjectTagging,
+  kCreateMultipartUpload,
+  kUploadPart,
+  kUploadPartCopy,
+  kCompleteMultipartUpload,
+  kAbortMultipartUpload,
+  kListParts,
 };
+
 
 std::string_view op_name(Op op);
 
@@ -48,6 +64,8 @@ struct Request {
 
   const QueryParam* param(std::string_view name) const;
   bool has_param(std::string_view name) const { return param(name) != nullptr; }
+  // The value of a query parameter, empty when absent.
+  std::string param_value(std::string_view name) const;
   std::optional<std::string_view> header(std::string_view lowercase_name) const {
     return find_header(facts.headers, lowercase_name);
   }
@@ -57,6 +75,9 @@ struct Request {
   proto::RequestContext context(const std::string& spoke_id) const;
 };
 
+// Which operation a request is: by method, bucket/key presence, sub-resources and headers.
+Op route(const Request& r);
+
 // A response with the headers every S3 response has (request ids, Server, Date).
 http::response<http::string_body> make_response(const Request& r, http::status status);
 http::response<http::buffer_body> make_streamed_response(const Request& r, http::status status);
@@ -65,6 +86,8 @@ http::response<http::buffer_body> make_streamed_response(const Request& r, http:
 asio::awaitable<void> send_error(Request& r, S3Error error);
 // Sends an XML body with 200 OK.
 asio::awaitable<void> send_xml(Request& r, std::string xml);
+// Sends a body-less response with `status` (204 No Content, ...).
+asio::awaitable<void> send_empty(Request& r, http::status status);
 // Sends a prepared response and records its status.
 asio::awaitable<void> send(Request& r, http::response<http::string_body> response);
 

@@ -1,5 +1,7 @@
 #include "common/crypto.h"
 
+#include <string>
+
 #include <gtest/gtest.h>
 
 namespace vaultaire {
@@ -12,6 +14,19 @@ TEST(CryptoTest, DigestsMatchKnownValues) {
   // RFC 4231 test case 2.
   EXPECT_EQ(to_hex(hmac_sha256("Jefe", "what do ya want for nothing?")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(CryptoTest, HmacsMatchPublishedVectors) {
+  // RFC 2202 test cases 2 and 6 (a key longer than a block is hashed first).
+  EXPECT_EQ(to_hex(hmac_sha1("Jefe", "what do ya want for nothing?")),
+            "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+  EXPECT_EQ(to_hex(hmac_sha1(std::string(80, '\xaa'),
+                             "Test Using Larger Than Block-Size Key - Hash Key First")),
+            "aa4ae5e15272d00e95705637ce8a3b55ed402112");
+  // RFC 4231 test case 6.
+  EXPECT_EQ(to_hex(hmac_sha256(std::string(131, '\xaa'),
+                               "Test Using Larger Than Block-Size Key - Hash Key First")),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
 TEST(CryptoTest, IncrementalDigestEqualsOneShot) {

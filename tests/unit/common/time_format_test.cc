@@ -86,5 +86,31 @@ TEST(TimeFormatTest, RejectsMalformedHttpDate) {
   }
 }
 
+TEST(TimeFormatTest, ParsesRfc822DateWithAnyZone) {
+  // The AWS Signature Version 2 examples and s3cmd write "+0000".
+  EXPECT_EQ(parse_rfc822_date("Tue, 27 Mar 2007 19:36:42 +0000").value(), 1'175'024'202);
+  EXPECT_EQ(parse_rfc822_date("Tue, 27 Mar 2007 19:36:42 GMT").value(), 1'175'024'202);
+  EXPECT_EQ(parse_rfc822_date("Tue, 27 Mar 2007 19:36:42 UTC").value(), 1'175'024'202);
+  EXPECT_EQ(parse_rfc822_date("27 Mar 2007 19:36:42 UT").value(), 1'175'024'202);
+  EXPECT_EQ(parse_rfc822_date("Tue, 27 Mar 2007 21:36:42 +0200").value(), 1'175'024'202);
+  EXPECT_EQ(parse_rfc822_date("Tue, 27 Mar 2007 14:06:42 -0530").value(), 1'175'024'202);
+  EXPECT_EQ(parse_rfc822_date("Thu, 1 Jan 1970 00:00:00 GMT").value(), 0);
+  EXPECT_EQ(parse_rfc822_date(format_http_date(1'255'369'830 * kNanosPerSecond)).value(),
+            1'255'369'830);
+}
+
+TEST(TimeFormatTest, RejectsMalformedRfc822Date) {
+  for (const char* s :
+       {"", "Bad Date", "Tue, 27 Mar 2007 19:36:42", "Tue, 27 Mar 2007 19:36:42 +000",
+        "Tue, 27 Mar 2007 19:36:42 +2400", "Tue, 27 Mar 2007 19:36:42 CET",
+        "Tue, 27 Mar 07 19:36:42 GMT", "Tue, 127 Mar 2007 19:36:42 GMT",
+        "Tue, 27 Mrz 2007 19:36:42 GMT", "Tue, 27 Mar 2007 19:36 GMT",
+        "Tue, 30 Feb 2007 19:36:42 GMT", "Xyz, 27 Mar 2007 19:36:42 GMT",
+        "Tue, 27 Mar 2007 19:36:42 GMT extra", "20070327T193642Z"}) {
+    SCOPED_TRACE(s);
+    EXPECT_FALSE(parse_rfc822_date(s).has_value());
+  }
+}
+
 }  // namespace
 }  // namespace vaultaire
