@@ -1,7 +1,9 @@
 #include "actors/container_actor.h"
 
+#include <algorithm>
 #include <unordered_map>
 
+#include "common/checksum.h"
 #include "common/crypto.h"
 #include "events/names.h"
 
@@ -35,7 +37,8 @@ proto::Event event_for(proto::Command command) {
       e.mutable_artifact_read()->Swap(command.mutable_record_read()->mutable_read());
       break;
     case proto::Command::kTagArtifact:
-      e.mutable_artifact_tagged()->mutable_tags()->Swap(command.mutable_tag_artifact()->mutable_tags());
+      e.mutable_artifact_tagged()->mutable_tags()->Swap(
+          command.mutable_tag_artifact()->mutable_tags());
       break;
     case proto::Command::kCreateUpload:
       e.mutable_upload_created()->Swap(command.mutable_create_upload()->mutable_upload());
@@ -203,6 +206,50 @@ Result<void> ContainerActor::check_condition(const std::string& path,
   return {};
 }
 
+namespace {
+
+// The checksum of a completed multipart object, from its parts' checksums: COMPOSITE (the
+// checksum of the parts' raw checksums, "-N") or FULL_OBJECT (CRCs combined over the whole
+// object). None when the upload declared no algorithm or a part lacks its checksum.
+std::optional<proto::Checksum> upload_checksum(const proto::UploadRecord& upload,
+                                               const proto::ArtifactCommitted& artifact) {
+  const auto algorithm = parse_checksum_algorithm(upload.checksum_algorithm());
+  if (!algorithm) {
+    return std::nullopt;
+  }
+  std::vector<std::string> raws;
+  std::vector<std::pair<std::string, uint64_t>> crcs;
+  for (const auto& segment : artifact.segments()) {
+    const auto found = std::find_if(
+        segment.checksums().begin(), segment.checksums().end(),
+        [&](const proto::Checksum& c) { return c.algorithm() == upload.checksum_algorithm(); });
+    if (found == segment.checksums().end()) {
+      return std::nullopt;
+    }
+    auto raw = base64_decode(found->value());
+    if (!raw) {
+      return std::nullopt;
+    }
+    crcs.emplace_back(*raw, segment.size());
+    raws.push_back(std::move(*raw));
+  }
+  proto::Checksum out;
+  out.set_algorithm(upload.checksum_algorithm());
+  out.set_type(upload.checksum_type());
+  if (upload.checksum_type() == "FULL_OBJECT") {
+    const auto combined = combine_crc(*algorithm, crcs);
+    if (!combined) {
+      return std::nullopt;
+    }
+    out.set_value(base64_encode(*combined));
+  } else {
+    out.set_value(composite_checksum(*algorithm, raws));
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<proto::Event> ContainerActor::complete_upload(proto::Command& command,
                                                      proto::CommandReply& reply) const {
   const proto::CompleteUpload& request = command.complete_upload();
@@ -245,7 +292,20 @@ Result<proto::Event> ContainerActor::complete_upload(proto::Command& command,
       return Errc::kInvalidPart;
     }
     md5s.update(*raw);
+    // Checksums the client lists for a part must be the ones the part was stored with.
+    for (const auto& claimed : wanted.checksums()) {
+      const auto stored_checksum = std::find_if(
+          part.checksums().begin(), part.checksums().end(),
+          [&](const proto::Checksum& c) { return c.algorithm() == claimed.algorithm(); });
+      if (stored_checksum == part.checksums().end() ||
+          stored_checksum->value() != claimed.value()) {
+        return Errc::kInvalidPart;
+      }
+    }
     *artifact.add_segments() = part;
+  }
+  if (auto checksum = upload_checksum(stored->upload(), artifact); checksum) {
+    *artifact.add_checksums() = std::move(*checksum);
   }
   // S3's multipart ETag: the MD5 of the parts' binary MD5s, then the number of parts.
   artifact.set_etag(to_hex(md5s.finish()) + "-" + std::to_string(request.parts_size()));

@@ -79,8 +79,8 @@ Result<proto::QueryReply> LocalHub::answer(const proto::Query& query) const {
       return reply;
     }
     case proto::Query::kGetUpload: {
-      auto r = views_.upload(tenant, query.container(), query.path(),
-                             query.get_upload().upload_id());
+      auto r =
+          views_.upload(tenant, query.container(), query.path(), query.get_upload().upload_id());
       if (!r) {
         return r.error();
       }

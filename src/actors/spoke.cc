@@ -34,7 +34,10 @@ class PiecesReader final : public drivers::BlobReader {
  public:
   // `first` is the offset into the artifact where reading starts; `length` bytes are read.
   PiecesReader(const Spoke& spoke, std::vector<BlobPiece> pieces, uint64_t first, uint64_t length)
-      : spoke_(spoke), pieces_(std::move(pieces)), offset_(first), remaining_(length),
+      : spoke_(spoke),
+        pieces_(std::move(pieces)),
+        offset_(first),
+        remaining_(length),
         length_(length) {}
 
   uint64_t size() const override { return length_; }
@@ -59,13 +62,15 @@ class PiecesReader final : public drivers::BlobReader {
         }
         const uint64_t within = offset_ - start;
         const uint64_t take = std::min(piece.size - within, remaining_);
-        auto opened = co_await driver->open(piece.blob_id, drivers::ByteRange{within, within + take - 1});
+        auto opened =
+            co_await driver->open(piece.blob_id, drivers::ByteRange{within, within + take - 1});
         if (!opened) {
           co_return opened.error();
         }
         current_ = std::move(*opened);
       }
-      auto chunk = co_await current_->read(static_cast<size_t>(std::min<uint64_t>(max, remaining_)));
+      auto chunk =
+          co_await current_->read(static_cast<size_t>(std::min<uint64_t>(max, remaining_)));
       if (!chunk) {
         co_return chunk.error();
       }

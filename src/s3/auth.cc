@@ -194,7 +194,14 @@ S3Result<Authenticated> verify(const RequestFacts& request, const CredentialStor
   if (!ok) {
     return S3Error(S3Code::kSignatureDoesNotMatch);
   }
-  return Authenticated{credential->identity, std::move(payload_hash)};
+  Authenticated out;
+  out.identity = credential->identity;
+  out.payload_hash = std::move(payload_hash);
+  out.signing_key = key;
+  out.scope = scope;
+  out.amz_date = sig.amz_date;
+  out.signature = sig.signature;
+  return out;
 }
 
 S3Result<Authenticated> authenticate_header(const RequestFacts& request,
@@ -302,14 +309,26 @@ S3Result<Authenticated> verify_v2(const RequestFacts& request, const CredentialS
   if (!credential) {
     return S3Error(S3Code::kInvalidAccessKeyId);
   }
-  const std::string expected = sigv2::signature(
-      credential->secret,
-      sigv2::string_to_sign(request.method, request.headers, date,
-                            sigv2::canonical_resource(request.raw_path, request.query)));
-  if (!constant_time_equal(expected, signature)) {
+  auto matches = [&](std::string_view path) {
+    const std::string expected = sigv2::signature(
+        credential->secret, sigv2::string_to_sign(request.method, request.headers, date,
+                                                  sigv2::canonical_resource(path, request.query)));
+    return constant_time_equal(expected, signature);
+  };
+  bool ok = matches(request.raw_path);
+  const std::string_view path = request.raw_path;
+  if (!ok && path.size() > 1 && path.find('/', 1) == std::string_view::npos) {
+    // botocore signs a bucket's path-style resource as "/bucket/" and sends "/bucket": both
+    // name the bucket.
+    ok = matches(request.raw_path + "/");
+  }
+  if (!ok) {
     return S3Error(S3Code::kSignatureDoesNotMatch);
   }
-  return Authenticated{credential->identity, std::string(sigv4::kUnsignedPayload)};
+  Authenticated out;
+  out.identity = credential->identity;
+  out.payload_hash = std::string(sigv4::kUnsignedPayload);
+  return out;
 }
 
 // "Authorization: AWS AKID:signature", timed by x-amz-date or else Date.

@@ -71,6 +71,12 @@ struct Authenticated {
   // Signature Version 2 request included), or a STREAMING-* mode. The body is checked against a
   // hex value as it is read.
   std::string payload_hash;
+  // SigV4: what verifying the chunk signatures of an aws-chunked body needs (the seed
+  // signature is the request's own).
+  std::string signing_key;  // raw bytes
+  std::string scope;
+  std::string amz_date;
+  std::string signature;
 };
 
 // Verifies the request's signature. Errors: AccessDenied (anonymous is not an error: the

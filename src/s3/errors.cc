@@ -39,13 +39,14 @@ constexpr std::array<S3ErrorInfo, 43> kTable = {{
     {"InvalidObjectState", status::forbidden,
      "The operation is not valid for the object's storage class."},
     {"InvalidPart", status::bad_request,
-     "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."},
+     "One or more of the specified parts could not be found. The part may not have been uploaded, "
+     "or the specified entity tag may not match the part's entity tag."},
     {"InvalidPartOrder", status::bad_request,
-     "The list of parts was not in ascending order. The parts list must be specified in order by part number."},
+     "The list of parts was not in ascending order. The parts list must be specified in order by "
+     "part number."},
     {"InvalidRange", status::range_not_satisfiable, "The requested range is not satisfiable"},
     {"InvalidRequest", status::bad_request, "Invalid Request"},
-    {"InvalidStorageClass", status::bad_request,
-     "The storage class you specified is not valid."},
+    {"InvalidStorageClass", status::bad_request, "The storage class you specified is not valid."},
     {"InvalidTag", status::bad_request, "The tag provided was not a valid tag."},
     {"InvalidURI", status::bad_request, "Couldn't parse the specified URI."},
     {"KeyTooLongError", status::bad_request, "Your key is too long"},
@@ -65,7 +66,8 @@ constexpr std::array<S3ErrorInfo, 43> kTable = {{
     {"NoSuchBucket", status::not_found, "The specified bucket does not exist"},
     {"NoSuchKey", status::not_found, "The specified key does not exist."},
     {"NoSuchUpload", status::not_found,
-     "The specified multipart upload does not exist. The upload ID might not be valid, or the multipart upload might have been aborted or completed."},
+     "The specified multipart upload does not exist. The upload ID might not be valid, or the "
+     "multipart upload might have been aborted or completed."},
     {"NotImplemented", status::not_implemented,
      "A header or query you provided implies functionality that is not implemented."},
     {"NotModified", status::not_modified, "Not Modified"},

@@ -36,7 +36,8 @@ S3Result<std::optional<uint32_t>> bounded_param(const Request& r, std::string_vi
   }
   uint64_t v = 0;
   const auto [end, ec] = std::from_chars(p->value.data(), p->value.data() + p->value.size(), v);
-  if (p->value.empty() || ec != std::errc() || end != p->value.data() + p->value.size() || v > max) {
+  if (p->value.empty() || ec != std::errc() || end != p->value.data() + p->value.size() ||
+      v > max) {
     return S3Error(S3Code::kInvalidArgument, std::string(what));
   }
   return std::optional<uint32_t>(static_cast<uint32_t>(v));
@@ -55,6 +56,31 @@ asio::awaitable<void> S3Service::create_multipart_upload(Request& r) {
     co_return;
   }
   artifact->set_tier(spoke_.default_tier());
+  // A checksum algorithm for the upload: every part gets one, and completing combines them,
+  // composite (a checksum of the parts' checksums) or, for CRCs, of the full object.
+  std::string algorithm;
+  std::string type;
+  if (const auto declared = r.header("x-amz-checksum-algorithm")) {
+    const auto a = parse_checksum_algorithm(*declared);
+    if (!a) {
+      co_await internal::send_error(
+          r, S3Error(S3Code::kInvalidRequest, "Checksum algorithm provided is unsupported."));
+      co_return;
+    }
+    algorithm = std::string(checksum_name(*a));
+    type = std::string(
+        r.header("x-amz-checksum-type")
+            .value_or(*a == ChecksumAlgorithm::kCrc64Nvme ? "FULL_OBJECT" : "COMPOSITE"));
+    const bool crc = *a != ChecksumAlgorithm::kSha1 && *a != ChecksumAlgorithm::kSha256;
+    if ((type != "COMPOSITE" && type != "FULL_OBJECT") || (type == "FULL_OBJECT" && !crc) ||
+        (type == "COMPOSITE" && *a == ChecksumAlgorithm::kCrc64Nvme)) {
+      co_await internal::send_error(
+          r, S3Error(S3Code::kInvalidRequest, "The " + type +
+                                                  " checksum type cannot be used with the " +
+                                                  algorithm + " checksum algorithm."));
+      co_return;
+    }
+  }
   proto::Command c;
   c.set_container(r.bucket);
   c.set_path(r.key);
@@ -63,12 +89,18 @@ asio::awaitable<void> S3Service::create_multipart_upload(Request& r) {
   const std::string upload_id = new_blob_id(clock_.now_unix_nanos() / kNanosPerSecond);
   upload.set_upload_id(upload_id);
   *upload.mutable_artifact() = std::move(*artifact);
+  upload.set_checksum_algorithm(algorithm);
+  upload.set_checksum_type(type);
   auto reply = co_await execute(r, std::move(c));
   if (!reply) {
     co_await internal::send_error(r, from_error(reply.error()));
     co_return;
   }
   XmlWriter xml;
+  if (!algorithm.empty()) {
+    r.extra_headers.emplace_back("x-amz-checksum-algorithm", algorithm);
+    r.extra_headers.emplace_back("x-amz-checksum-type", type);
+  }
   xml.open("InitiateMultipartUploadResult", true)
       .element("Bucket", r.bucket)
       .element("Key", r.key)
@@ -89,6 +121,7 @@ asio::awaitable<void> S3Service::upload_part(Request& r, bool copy) {
     co_return;
   }
   // The upload must exist before a byte is accepted.
+  std::optional<ChecksumAlgorithm> algorithm;
   {
     proto::Query q;
     q.set_container(r.bucket);
@@ -99,6 +132,7 @@ asio::awaitable<void> S3Service::upload_part(Request& r, bool copy) {
       co_await internal::send_error(r, from_error(found.error()));
       co_return;
     }
+    algorithm = parse_checksum_algorithm(found->upload().checksum_algorithm());
   }
 
   S3Result<ReceivedBlob> blob = S3Error(S3Code::kInternalError);
@@ -109,8 +143,7 @@ asio::awaitable<void> S3Service::upload_part(Request& r, bool copy) {
       co_await internal::send_error(r, source.error());
       co_return;
     }
-    auto range = internal::parse_range(r.header("x-amz-copy-source-range"),
-                                       source->record.size());
+    auto range = internal::parse_range(r.header("x-amz-copy-source-range"), source->record.size());
     if (!range) {
       co_await internal::send_error(r, range.error());
       co_return;
@@ -125,9 +158,9 @@ asio::awaitable<void> S3Service::upload_part(Request& r, bool copy) {
       co_return;
     }
     source_modified = source->record.modified_unix_nanos();
-    blob = co_await copy_into_blob(r, **reader);
+    blob = co_await copy_into_blob(r, **reader, algorithm);
   } else {
-    blob = co_await receive_blob(r);
+    blob = co_await receive_blob(r, algorithm);
   }
   if (!blob) {
     co_await internal::send_error(r, blob.error());
@@ -145,6 +178,7 @@ asio::awaitable<void> S3Service::upload_part(Request& r, bool copy) {
   segment.set_driver(blob->driver);
   segment.set_size(blob->size);
   segment.set_etag(to_hex(blob->md5));
+  *segment.mutable_checksums() = {blob->checksums.begin(), blob->checksums.end()};
   auto reply = co_await execute(r, std::move(c));
   if (!reply) {
     spoke_.release({internal::blob_ref(blob->driver, blob->blob_id)});
@@ -157,13 +191,18 @@ asio::awaitable<void> S3Service::upload_part(Request& r, bool copy) {
     XmlWriter xml;
     xml.open("CopyPartResult", true)
         .element("LastModified", format_iso8601(source_modified))
-        .element("ETag", etag)
-        .close("CopyPartResult");
+        .element("ETag", etag);
+    for (const auto& c : blob->checksums) {
+      xml.element("Checksum" + c.algorithm(), c.value());
+    }
+    xml.close("CopyPartResult");
     co_await internal::send_xml(r, xml.take());
     co_return;
   }
   auto res = internal::make_response(r, http::status::ok);
   res.set(http::field::etag, etag);
+  internal::set_checksum_headers(res, google::protobuf::RepeatedPtrField<proto::Checksum>(
+                                          blob->checksums.begin(), blob->checksums.end()));
   co_await internal::send(r, std::move(res));
 }
 
@@ -204,6 +243,16 @@ asio::awaitable<void> S3Service::complete_multipart_upload(Request& r) {
     proto::CompletedPart& part = *complete.add_parts();
     part.set_part_number(n);
     part.set_etag(std::string(internal::unquote_etag(p.child_value("ETag"))));
+    for (const auto a :
+         {ChecksumAlgorithm::kCrc32, ChecksumAlgorithm::kCrc32c, ChecksumAlgorithm::kCrc64Nvme,
+          ChecksumAlgorithm::kSha1, ChecksumAlgorithm::kSha256}) {
+      const std::string element = "Checksum" + std::string(checksum_name(a));
+      if (const pugi::xml_node v = p.child(element.c_str())) {
+        proto::Checksum& c = *part.add_checksums();
+        c.set_algorithm(std::string(checksum_name(a)));
+        c.set_value(v.child_value());
+      }
+    }
   }
   if (complete.parts_size() == 0) {
     co_await internal::send_error(
@@ -223,8 +272,11 @@ asio::awaitable<void> S3Service::complete_multipart_upload(Request& r) {
       .element("Location", "/" + r.bucket + "/" + r.key)
       .element("Bucket", r.bucket)
       .element("Key", r.key)
-      .element("ETag", "\"" + reply->etag() + "\"")
-      .close("CompleteMultipartUploadResult");
+      .element("ETag", "\"" + reply->etag() + "\"");
+  for (const auto& c : reply->checksums()) {
+    xml.element("Checksum" + c.algorithm(), c.value()).element("ChecksumType", c.type());
+  }
+  xml.close("CompleteMultipartUploadResult");
   co_await internal::send_xml(r, xml.take());
 }
 
@@ -245,8 +297,8 @@ asio::awaitable<void> S3Service::abort_multipart_upload(Request& r) {
 
 asio::awaitable<void> S3Service::list_parts(Request& r) {
   auto max = bounded_param(r, "max-parts", UINT32_MAX, "max-parts must be an integer");
-  auto marker = bounded_param(r, "part-number-marker", UINT32_MAX,
-                              "part-number-marker must be an integer");
+  auto marker =
+      bounded_param(r, "part-number-marker", UINT32_MAX, "part-number-marker must be an integer");
   if (!max || !marker) {
     co_await internal::send_error(r, !max ? max.error() : marker.error());
     co_return;
@@ -288,8 +340,11 @@ asio::awaitable<void> S3Service::list_parts(Request& r) {
         .element("PartNumber", static_cast<uint64_t>(p.part_number()))
         .element("LastModified", format_iso8601(p.modified_unix_nanos()))
         .element("ETag", "\"" + p.part().etag() + "\"")
-        .element("Size", p.part().size())
-        .close("Part");
+        .element("Size", p.part().size());
+    for (const auto& c : p.part().checksums()) {
+      xml.element("Checksum" + c.algorithm(), c.value());
+    }
+    xml.close("Part");
   }
   xml.close("ListPartsResult");
   co_await internal::send_xml(r, xml.take());

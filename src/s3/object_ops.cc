@@ -16,6 +16,7 @@
 #include "common/gather.h"
 #include "common/logging.h"
 #include "common/time_format.h"
+#include "s3/chunked.h"
 #include "s3/internal/object_helpers.h"
 #include "s3/internal/request.h"
 #include "s3/s3_service.h"
@@ -57,6 +58,11 @@ void set_object_headers(Response& res, const proto::ArtifactRecord& a, const Req
   if (a.segments_size() > 0) {
     res.set("x-amz-mp-parts-count", std::to_string(a.segments_size()));
   }
+  // Checksums describe the whole object: only a whole-object read returns them.
+  if (r.header("x-amz-checksum-mode") == std::optional<std::string_view>("ENABLED") &&
+      !r.header("range") && !r.has_param("partNumber")) {
+    internal::set_checksum_headers(res, a.checksums());
+  }
   // response-* parameters override what a GET answers (signed requests only; they are).
   static constexpr std::pair<std::string_view, http::field> kOverrides[] = {
       {"response-content-type", http::field::content_type},
@@ -79,22 +85,61 @@ std::string content_range(const drivers::ByteRange& range, uint64_t size) {
 
 }  // namespace
 
-asio::awaitable<S3Result<S3Service::ReceivedBlob>> S3Service::receive_blob(Request& r) {
+asio::awaitable<S3Result<S3Service::ReceivedBlob>> S3Service::receive_blob(
+    Request& r, std::optional<ChecksumAlgorithm> also_compute) {
   const std::string& payload = r.auth.payload_hash;
-  if (payload.substr(0, 10) == "STREAMING-") {
-    co_return S3Error(S3Code::kNotImplemented, "aws-chunked uploads are not supported yet.");
-  }
   const auto length = r.ex.content_length();
   if (!length && !r.ex.chunked()) {
     co_return S3Error(S3Code::kMissingContentLength);
   }
-  if (length && *length > options_.max_object_size) {
+  // aws-chunked: the body frames the payload in chunks (signed or not), maybe with trailers.
+  std::optional<ChunkedDecoder> decoder;
+  uint64_t declared = 0;  // the payload's size when it travels aws-chunked
+  if (payload.substr(0, 10) == "STREAMING-") {
+    const bool signed_chunks =
+        payload == kStreamingSignedPayload || payload == kStreamingSignedPayloadTrailer;
+    const bool trailer =
+        payload == kStreamingSignedPayloadTrailer || payload == kStreamingUnsignedPayloadTrailer;
+    if (!signed_chunks && !trailer) {
+      co_return S3Error(S3Code::kNotImplemented, "Unsupported payload signing: " + payload);
+    }
+    const auto decoded_length = r.header("x-amz-decoded-content-length");
+    const auto parsed = decoded_length ? internal::parse_size(*decoded_length) : std::nullopt;
+    if (!parsed) {
+      co_return S3Error(S3Code::kMissingContentLength,
+                        "You must provide the x-amz-decoded-content-length header.");
+    }
+    declared = *parsed;
+    std::optional<ChunkSigning> signing;
+    if (signed_chunks) {
+      signing = ChunkSigning{r.auth.signing_key, r.auth.scope, r.auth.amz_date, r.auth.signature};
+    }
+    decoder.emplace(std::move(signing), trailer);
+  }
+  const uint64_t payload_size = decoder ? declared : length.value_or(0);
+  if ((decoder || length) && payload_size > options_.max_object_size) {
     co_return S3Error(S3Code::kEntityTooLarge);
   }
   auto md5_expected = internal::content_md5(r);
   if (!md5_expected) {
     co_return md5_expected.error();
   }
+  auto wanted = internal::checksum_request(r);
+  if (!wanted) {
+    co_return wanted.error();
+  }
+  if (!*wanted && also_compute) {
+    *wanted = internal::ChecksumRequest{*also_compute, std::nullopt, false};
+  }
+  if (*wanted && (*wanted)->in_trailer && !decoder) {
+    co_return S3Error(S3Code::kInvalidRequest,
+                      "x-amz-trailer needs an aws-chunked body with trailers.");
+  }
+  std::optional<Checksum> checksum;
+  if (*wanted) {
+    checksum.emplace((*wanted)->algorithm);
+  }
+
   drivers::Driver& driver = spoke_.default_driver();
   auto created = co_await driver.create();
   if (!created) {
@@ -103,20 +148,37 @@ asio::awaitable<S3Result<S3Service::ReceivedBlob>> S3Service::receive_blob(Reque
   std::unique_ptr<drivers::BlobWriter> writer = std::move(*created);
 
   Digest md5_digest(DigestAlgorithm::kMd5);
-  const bool check_sha = payload.size() == 64;
   std::optional<Digest> sha_digest;
-  if (check_sha) {
+  if (payload.size() == 64) {
     sha_digest.emplace(DigestAlgorithm::kSha256);
   }
   // The body streams through in chunks: while one chunk is written to the driver, the next is
-  // received and hashed.
+  // received, decoded and hashed.
   uint64_t received = 0;
   std::optional<S3Error> failure;
   std::string chunk;
-  if (auto n = co_await r.ex.read_body(&chunk, options_.chunk_size); !n) {
-    failure = S3Error(from_error(n.error()));
+  auto next_payload = [&](std::string raw) -> std::string {
+    if (!decoder || failure) {
+      return raw;
+    }
+    std::string decoded;
+    if (auto fed = decoder->feed(raw, &decoded); !fed) {
+      failure = fed.error();
+      return {};
+    }
+    if (decoder->decoded_bytes() > declared) {
+      failure = S3Error(S3Code::kIncompleteBody);
+    }
+    return decoded;
+  };
+  bool more = true;
+  auto first = co_await r.ex.read_body(&chunk, options_.chunk_size);
+  if (!first) {
+    failure = S3Error(from_error(first.error()));
   }
-  while (!failure && !chunk.empty()) {
+  more = first && *first > 0;
+  chunk = next_payload(std::move(chunk));
+  while (!failure && (more || !chunk.empty())) {
     received += chunk.size();
     if (received > options_.max_object_size) {
       failure = S3Error(S3Code::kEntityTooLarge);
@@ -126,18 +188,39 @@ asio::awaitable<S3Result<S3Service::ReceivedBlob>> S3Service::receive_blob(Reque
     if (sha_digest) {
       sha_digest->update(chunk.data(), chunk.size());
     }
-    std::string next;
-    auto [written, read] = co_await (writer->write(std::move(chunk)) &&
-                                     r.ex.read_body(&next, options_.chunk_size));
-    if (!written) {
-      failure = S3Error(from_error(written.error()));
-    } else if (!read) {
-      failure = S3Error(from_error(read.error()));
+    if (checksum) {
+      checksum->update(chunk.data(), chunk.size());
     }
-    chunk = std::move(next);
+    std::string next;
+    if (chunk.empty()) {
+      // A stretch of framing with no payload in it: just read on.
+      auto n = co_await r.ex.read_body(&next, options_.chunk_size);
+      if (!n) {
+        failure = S3Error(from_error(n.error()));
+        break;
+      }
+      more = *n > 0;
+    } else {
+      auto [written, read] =
+          co_await (writer->write(std::move(chunk)) && r.ex.read_body(&next, options_.chunk_size));
+      if (!written) {
+        failure = S3Error(from_error(written.error()));
+      } else if (!read) {
+        failure = S3Error(from_error(read.error()));
+      } else {
+        more = *read > 0;
+      }
+    }
+    chunk = next_payload(std::move(next));
   }
   std::string md5_raw = md5_digest.finish();
-  if (!failure && length && received != *length) {
+  if (!failure && decoder) {
+    if (auto finished = decoder->finish(); !finished) {
+      failure = finished.error();
+    } else if (decoder->decoded_bytes() != declared) {
+      failure = S3Error(S3Code::kIncompleteBody);
+    }
+  } else if (!failure && length && received != *length) {
     failure = S3Error(S3Code::kIncompleteBody);
   }
   if (!failure && *md5_expected && md5_raw != **md5_expected) {
@@ -145,6 +228,35 @@ asio::awaitable<S3Result<S3Service::ReceivedBlob>> S3Service::receive_blob(Reque
   }
   if (!failure && sha_digest && to_hex(sha_digest->finish()) != payload) {
     failure = S3Error(S3Code::kXAmzContentSHA256Mismatch);
+  }
+  std::vector<proto::Checksum> checksums;
+  if (!failure && checksum) {
+    const std::string computed = checksum->finish();
+    std::optional<std::string> expected = (*wanted)->expected;
+    const std::string header(checksum_header((*wanted)->algorithm));
+    if ((*wanted)->in_trailer) {
+      for (const auto& [name, value] : decoder->trailers()) {
+        if (name == header) {
+          expected = base64_decode(value);
+          if (!expected || expected->size() != computed.size()) {
+            failure = S3Error(S3Code::kInvalidRequest,
+                              "Value for " + header + " trailing header is invalid.");
+          }
+        }
+      }
+      if (!failure && !expected) {
+        failure = S3Error(S3Code::kMalformedTrailerError);
+      }
+    }
+    if (!failure && expected && *expected != computed) {
+      failure = S3Error(S3Code::kBadDigest, "The " + header +
+                                                " you specified did not match the calculated "
+                                                "checksum.");
+    }
+    proto::Checksum& c = checksums.emplace_back();
+    c.set_algorithm(std::string(checksum_name((*wanted)->algorithm)));
+    c.set_value(base64_encode(computed));
+    c.set_type("FULL_OBJECT");
   }
   if (failure) {
     co_await writer->abort();
@@ -154,11 +266,12 @@ asio::awaitable<S3Result<S3Service::ReceivedBlob>> S3Service::receive_blob(Reque
   if (!blob) {
     co_return S3Error(from_error(blob.error()));
   }
-  co_return ReceivedBlob{blob->id, driver.name(), received, std::move(md5_raw)};
+  co_return ReceivedBlob{blob->id, driver.name(), received, std::move(md5_raw),
+                         std::move(checksums)};
 }
 
 asio::awaitable<S3Result<S3Service::ReceivedBlob>> S3Service::copy_into_blob(
-    Request& r, drivers::BlobReader& reader) {
+    Request& r, drivers::BlobReader& reader, std::optional<ChecksumAlgorithm> compute) {
   drivers::Driver& driver = spoke_.default_driver();
   auto created = co_await driver.create();
   if (!created) {
@@ -166,13 +279,16 @@ asio::awaitable<S3Result<S3Service::ReceivedBlob>> S3Service::copy_into_blob(
   }
   std::unique_ptr<drivers::BlobWriter> writer = std::move(*created);
   Digest md5_digest(DigestAlgorithm::kMd5);
+  std::optional<Checksum> checksum;
+  if (compute) {
+    checksum.emplace(*compute);
+  }
   uint64_t copied = 0;
   for (;;) {
     auto chunk = co_await reader.read(options_.chunk_size);
     if (!chunk) {
       co_await writer->abort();
-      logger("s3")->error("copy source unreadable req={} error={}", r.id,
-                          chunk.error().message());
+      logger("s3")->error("copy source unreadable req={} error={}", r.id, chunk.error().message());
       co_return S3Error(S3Code::kInternalError);
     }
     if (chunk->empty()) {
@@ -180,6 +296,9 @@ asio::awaitable<S3Result<S3Service::ReceivedBlob>> S3Service::copy_into_blob(
     }
     copied += chunk->size();
     md5_digest.update(chunk->data(), chunk->size());
+    if (checksum) {
+      checksum->update(chunk->data(), chunk->size());
+    }
     if (auto w = co_await writer->write(std::move(*chunk)); !w) {
       co_await writer->abort();
       co_return S3Error(from_error(w.error()));
@@ -189,7 +308,15 @@ asio::awaitable<S3Result<S3Service::ReceivedBlob>> S3Service::copy_into_blob(
   if (!blob) {
     co_return S3Error(from_error(blob.error()));
   }
-  co_return ReceivedBlob{blob->id, driver.name(), copied, md5_digest.finish()};
+  std::vector<proto::Checksum> checksums;
+  if (checksum) {
+    proto::Checksum& c = checksums.emplace_back();
+    c.set_algorithm(std::string(checksum_name(*compute)));
+    c.set_value(base64_encode(checksum->finish()));
+    c.set_type("FULL_OBJECT");
+  }
+  co_return ReceivedBlob{blob->id, driver.name(), copied, md5_digest.finish(),
+                         std::move(checksums)};
 }
 
 asio::awaitable<void> S3Service::put_object(Request& r) {
@@ -234,6 +361,7 @@ asio::awaitable<void> S3Service::put_object(Request& r) {
   a.set_blob_id(blob->blob_id);
   a.set_driver(blob->driver);
   a.set_tier(spoke_.default_tier());
+  *a.mutable_checksums() = {blob->checksums.begin(), blob->checksums.end()};
   *c.mutable_commit_artifact()->mutable_condition() = *condition;
   auto reply = co_await execute(r, std::move(c));
   if (!reply) {
@@ -245,6 +373,8 @@ asio::awaitable<void> S3Service::put_object(Request& r) {
   spoke_.release({reply->released().begin(), reply->released().end()});
   auto res = internal::make_response(r, http::status::ok);
   res.set(http::field::etag, "\"" + to_hex(blob->md5) + "\"");
+  internal::set_checksum_headers(res, google::protobuf::RepeatedPtrField<proto::Checksum>(
+                                          blob->checksums.begin(), blob->checksums.end()));
   co_await internal::send(r, std::move(res));
 }
 
@@ -458,8 +588,7 @@ asio::awaitable<void> S3Service::get_object(Request& r, bool head) {
     event.set_range_last((*range)->last);
   }
   if (auto recorded = co_await execute(r, std::move(read)); !recorded) {
-    logger("s3")->warn("read event not recorded req={} error={}", r.id,
-                       recorded.error().message());
+    logger("s3")->warn("read event not recorded req={} error={}", r.id, recorded.error().message());
   }
 }
 
@@ -480,8 +609,8 @@ asio::awaitable<void> S3Service::delete_object(Request& r) {
 asio::awaitable<void> S3Service::delete_objects(Request& r) {
   if (!r.header("content-md5") && !internal::has_checksum_header(r)) {
     co_await internal::send_error(
-        r, S3Error(S3Code::kInvalidRequest,
-                   "Missing required header for this request: Content-MD5"));
+        r,
+        S3Error(S3Code::kInvalidRequest, "Missing required header for this request: Content-MD5"));
     co_return;
   }
   auto body = co_await internal::read_small_body(r, 2 << 20);
@@ -490,8 +619,8 @@ asio::awaitable<void> S3Service::delete_objects(Request& r) {
     co_return;
   }
   pugi::xml_document doc;
-  const pugi::xml_node root = doc.load_buffer(body->data(), body->size()) ? doc.child("Delete")
-                                                                          : pugi::xml_node();
+  const pugi::xml_node root =
+      doc.load_buffer(body->data(), body->size()) ? doc.child("Delete") : pugi::xml_node();
   std::vector<std::string> keys;
   for (pugi::xml_node o = root.child("Object"); o; o = o.next_sibling("Object")) {
     keys.emplace_back(o.child_value("Key"));

@@ -256,6 +256,9 @@ void set_common_headers(const Request& r, Response& res) {
   res.set("x-amz-request-id", r.id);
   res.set("x-amz-id-2", r.id);
   res.set(http::field::date, http_date_now());
+  for (const auto& [name, value] : r.extra_headers) {
+    res.set(name, value);
+  }
 }
 
 }  // namespace
@@ -456,30 +459,78 @@ asio::awaitable<void> S3Service::dispatch(Request& r) {
     case Op::kNotImplemented:
       co_await internal::send_error(r, S3Code::kNotImplemented);
       break;
-    case Op::kListBuckets: co_await list_buckets(r); break;
-    case Op::kCreateBucket: co_await create_bucket(r); break;
-    case Op::kHeadBucket: co_await head_bucket(r); break;
-    case Op::kDeleteBucket: co_await delete_bucket(r); break;
-    case Op::kListObjects: co_await list_objects(r, false); break;
-    case Op::kListObjectsV2: co_await list_objects(r, true); break;
-    case Op::kGetBucketLocation: co_await get_bucket_location(r); break;
-    case Op::kGetBucketVersioning: co_await get_bucket_versioning(r); break;
-    case Op::kListMultipartUploads: co_await list_multipart_uploads(r); break;
-    case Op::kDeleteObjects: co_await delete_objects(r); break;
-    case Op::kPutObject: co_await put_object(r); break;
-    case Op::kCopyObject: co_await copy_object(r); break;
-    case Op::kGetObject: co_await get_object(r, false); break;
-    case Op::kHeadObject: co_await get_object(r, true); break;
-    case Op::kDeleteObject: co_await delete_object(r); break;
-    case Op::kGetObjectTagging: co_await get_object_tagging(r); break;
-    case Op::kPutObjectTagging: co_await put_object_tagging(r); break;
-    case Op::kDeleteObjectTagging: co_await delete_object_tagging(r); break;
-    case Op::kCreateMultipartUpload: co_await create_multipart_upload(r); break;
-    case Op::kUploadPart: co_await upload_part(r, false); break;
-    case Op::kUploadPartCopy: co_await upload_part(r, true); break;
-    case Op::kCompleteMultipartUpload: co_await complete_multipart_upload(r); break;
-    case Op::kAbortMultipartUpload: co_await abort_multipart_upload(r); break;
-    case Op::kListParts: co_await list_parts(r); break;
+    case Op::kListBuckets:
+      co_await list_buckets(r);
+      break;
+    case Op::kCreateBucket:
+      co_await create_bucket(r);
+      break;
+    case Op::kHeadBucket:
+      co_await head_bucket(r);
+      break;
+    case Op::kDeleteBucket:
+      co_await delete_bucket(r);
+      break;
+    case Op::kListObjects:
+      co_await list_objects(r, false);
+      break;
+    case Op::kListObjectsV2:
+      co_await list_objects(r, true);
+      break;
+    case Op::kGetBucketLocation:
+      co_await get_bucket_location(r);
+      break;
+    case Op::kGetBucketVersioning:
+      co_await get_bucket_versioning(r);
+      break;
+    case Op::kListMultipartUploads:
+      co_await list_multipart_uploads(r);
+      break;
+    case Op::kDeleteObjects:
+      co_await delete_objects(r);
+      break;
+    case Op::kPutObject:
+      co_await put_object(r);
+      break;
+    case Op::kCopyObject:
+      co_await copy_object(r);
+      break;
+    case Op::kGetObject:
+      co_await get_object(r, false);
+      break;
+    case Op::kHeadObject:
+      co_await get_object(r, true);
+      break;
+    case Op::kDeleteObject:
+      co_await delete_object(r);
+      break;
+    case Op::kGetObjectTagging:
+      co_await get_object_tagging(r);
+      break;
+    case Op::kPutObjectTagging:
+      co_await put_object_tagging(r);
+      break;
+    case Op::kDeleteObjectTagging:
+      co_await delete_object_tagging(r);
+      break;
+    case Op::kCreateMultipartUpload:
+      co_await create_multipart_upload(r);
+      break;
+    case Op::kUploadPart:
+      co_await upload_part(r, false);
+      break;
+    case Op::kUploadPartCopy:
+      co_await upload_part(r, true);
+      break;
+    case Op::kCompleteMultipartUpload:
+      co_await complete_multipart_upload(r);
+      break;
+    case Op::kAbortMultipartUpload:
+      co_await abort_multipart_upload(r);
+      break;
+    case Op::kListParts:
+      co_await list_parts(r);
+      break;
   }
 }
 

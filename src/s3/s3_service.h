@@ -10,6 +10,7 @@
 
 #include "actors/hub.h"
 #include "actors/spoke.h"
+#include "common/checksum.h"
 #include "common/clock.h"
 #include "s3/auth.h"
 #include "s3/http_server.h"
@@ -74,16 +75,22 @@ class S3Service {
 
   // The request body into a new blob of the default driver, checked against Content-MD5 and a
   // signed x-amz-content-sha256 (object_ops.cc).
+  // aws-chunked bodies are decoded on the way (chunk signatures and trailers verified), and a
+  // flexible checksum the request declares is verified and returned; `also_compute` is the
+  // algorithm to compute even when the request declares none (a multipart upload's).
   struct ReceivedBlob {
     std::string blob_id;
     std::string driver;
     uint64_t size = 0;
     std::string md5;  // raw
+    std::vector<proto::Checksum> checksums;
   };
-  asio::awaitable<S3Result<ReceivedBlob>> receive_blob(internal::Request& r);
+  asio::awaitable<S3Result<ReceivedBlob>> receive_blob(
+      internal::Request& r, std::optional<ChecksumAlgorithm> also_compute = std::nullopt);
   // A copy of `length` bytes read from `reader` into a new blob of the default driver.
-  asio::awaitable<S3Result<ReceivedBlob>> copy_into_blob(internal::Request& r,
-                                                         drivers::BlobReader& reader);
+  asio::awaitable<S3Result<ReceivedBlob>> copy_into_blob(
+      internal::Request& r, drivers::BlobReader& reader,
+      std::optional<ChecksumAlgorithm> compute = std::nullopt);
   // The source of a copy (x-amz-copy-source), after its x-amz-copy-source-if-* conditions.
   struct CopySource {
     std::string bucket;

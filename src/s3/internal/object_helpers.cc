@@ -6,6 +6,7 @@
 
 #include <pugixml.hpp>
 
+#include "common/crypto.h"
 #include "common/time_format.h"
 #include "s3/uri.h"
 
@@ -47,8 +48,12 @@ bool etag_list_matches(std::string_view list, std::string_view etag) {
     const size_t comma = list.find(',');
     std::string_view item = list.substr(0, comma);
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    while (!item.empty() && item.front() == ' ') {
+      item.remove_prefix(1);
+    }
+    while (!item.empty() && item.back() == ' ') {
+      item.remove_suffix(1);
+    }
     if (item == "*" || unquote_etag(item) == etag) {
       return true;
     }
@@ -90,7 +95,8 @@ S3Result<proto::ArtifactCommitted> artifact_from_headers(const Request& r) {
   std::vector<std::pair<std::string, std::string>> meta;
   size_t meta_bytes = 0;
   for (const auto& h : r.facts.headers) {
-    if (h.name.size() > kMetaPrefix.size() && h.name.compare(0, kMetaPrefix.size(), kMetaPrefix) == 0) {
+    if (h.name.size() > kMetaPrefix.size() &&
+        h.name.compare(0, kMetaPrefix.size(), kMetaPrefix) == 0) {
       meta.emplace_back(h.name.substr(kMetaPrefix.size()), h.value);
       meta_bytes += meta.back().first.size() + h.value.size();
     }
@@ -129,9 +135,10 @@ S3Result<std::vector<proto::Tag>> tags_from_header(const Request& r) {
   }
   auto params = parse_query(*header);
   if (!params) {
-    return S3Error(S3Code::kInvalidTag, "The header 'x-amz-tagging' shall be encoded as UTF-8 "
-                                        "then URLEncoded URL query parameters without tag name "
-                                        "duplicates.");
+    return S3Error(S3Code::kInvalidTag,
+                   "The header 'x-amz-tagging' shall be encoded as UTF-8 "
+                   "then URLEncoded URL query parameters without tag name "
+                   "duplicates.");
   }
   std::vector<proto::Tag> tags;
   for (auto& p : *params) {
@@ -144,9 +151,9 @@ S3Result<std::vector<proto::Tag>> tags_from_header(const Request& r) {
 
 S3Result<std::vector<proto::Tag>> tags_from_xml(std::string_view xml) {
   pugi::xml_document doc;
-  const pugi::xml_node set =
-      doc.load_buffer(xml.data(), xml.size()) ? doc.child("Tagging").child("TagSet")
-                                               : pugi::xml_node();
+  const pugi::xml_node set = doc.load_buffer(xml.data(), xml.size())
+                                 ? doc.child("Tagging").child("TagSet")
+                                 : pugi::xml_node();
   if (!set) {
     return S3Error(S3Code::kMalformedXML);
   }
@@ -296,8 +303,9 @@ S3Result<std::optional<drivers::ByteRange>> requested_range(const Request& r,
     return parse_range(r.header("range"), a.size());
   }
   if (r.header("range")) {
-    return S3Error(S3Code::kInvalidRequest, "Cannot specify both Range header and partNumber "
-                                            "query parameter");
+    return S3Error(S3Code::kInvalidRequest,
+                   "Cannot specify both Range header and partNumber "
+                   "query parameter");
   }
   const auto n = parse_u64(part->value);
   if (!n || *n < 1 || *n > kMaxPartNumber) {
@@ -325,6 +333,8 @@ S3Result<std::optional<drivers::ByteRange>> requested_range(const Request& r,
   return std::optional<drivers::ByteRange>(drivers::ByteRange{first, first + size - 1});
 }
 
+std::optional<uint64_t> parse_size(std::string_view s) { return parse_u64(s); }
+
 std::vector<actors::BlobPiece> pieces_of(const proto::ArtifactRecord& a) {
   std::vector<actors::BlobPiece> pieces;
   if (a.segments_size() == 0) {
@@ -351,6 +361,68 @@ bool has_checksum_header(const Request& r) {
     }
   }
   return false;
+}
+
+S3Result<std::optional<ChecksumRequest>> checksum_request(const Request& r) {
+  std::optional<ChecksumRequest> out;
+  auto take = [&](ChecksumAlgorithm a) -> S3Result<void> {
+    if (out && out->algorithm != a) {
+      return S3Error(S3Code::kInvalidRequest,
+                     "Expecting a single x-amz-checksum- header. Multiple checksum Types are not "
+                     "allowed.");
+    }
+    if (!out) {
+      out = ChecksumRequest{a, std::nullopt, false};
+    }
+    return {};
+  };
+  for (const auto& h : r.facts.headers) {
+    if (h.name.compare(0, 15, "x-amz-checksum-") != 0 || h.name == "x-amz-checksum-mode" ||
+        h.name == "x-amz-checksum-type" || h.name == "x-amz-checksum-algorithm") {
+      continue;
+    }
+    const auto a = parse_checksum_algorithm(std::string_view(h.name).substr(15));
+    if (!a) {
+      return S3Error(S3Code::kInvalidRequest, "Unknown checksum header " + h.name);
+    }
+    auto raw = base64_decode(h.value);
+    if (!raw || raw->size() != checksum_size(*a)) {
+      return S3Error(S3Code::kInvalidRequest, "Value for " + h.name + " header is invalid.");
+    }
+    if (auto t = take(*a); !t) {
+      return t.error();
+    }
+    out->expected = std::move(*raw);
+  }
+  if (const auto trailer = r.header("x-amz-trailer")) {
+    std::string name(*trailer);
+    for (char& c : name) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (name.compare(0, 15, "x-amz-checksum-") == 0) {
+      const auto a = parse_checksum_algorithm(std::string_view(name).substr(15));
+      if (!a) {
+        return S3Error(S3Code::kInvalidRequest, "Unknown trailer " + name);
+      }
+      if (auto t = take(*a); !t) {
+        return t.error();
+      }
+      out->in_trailer = true;
+    }
+  }
+  for (const char* name : {"x-amz-sdk-checksum-algorithm", "x-amz-checksum-algorithm"}) {
+    if (const auto declared = r.header(name)) {
+      const auto a = parse_checksum_algorithm(*declared);
+      if (!a) {
+        return S3Error(S3Code::kInvalidRequest,
+                       "Value for " + std::string(name) + " header is invalid.");
+      }
+      if (auto t = take(*a); !t) {
+        return t.error();
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace vaultaire::s3::internal

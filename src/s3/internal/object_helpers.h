@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "actors/spoke.h"
+#include "common/checksum.h"
 #include "drivers/driver.h"
 #include "s3/auth.h"
 #include "s3/internal/request.h"
@@ -58,6 +59,9 @@ S3Result<std::optional<drivers::ByteRange>> requested_range(const Request& r,
 S3Result<std::optional<drivers::ByteRange>> parse_range(std::optional<std::string_view> header,
                                                         uint64_t size);
 
+// A decimal byte count; nullopt when malformed.
+std::optional<uint64_t> parse_size(std::string_view s);
+
 // The blobs holding an artifact's bytes, in order.
 std::vector<actors::BlobPiece> pieces_of(const proto::ArtifactRecord& a);
 
@@ -65,6 +69,32 @@ proto::BlobRef blob_ref(const std::string& driver, const std::string& blob_id);
 
 // True when the request carries any x-amz-checksum-* header.
 bool has_checksum_header(const Request& r);
+
+// The checksum a request asks for its body: an x-amz-checksum-<algorithm> header with the
+// value, a trailer announced by x-amz-trailer, or just x-amz-sdk-checksum-algorithm (computed
+// and stored). Errors: InvalidRequest (two algorithms, a malformed value, an unknown one).
+struct ChecksumRequest {
+  ChecksumAlgorithm algorithm;
+  std::optional<std::string> expected;  // raw bytes, from the header
+  bool in_trailer = false;              // the value comes in the aws-chunked trailer
+};
+S3Result<std::optional<ChecksumRequest>> checksum_request(const Request& r);
+
+// x-amz-checksum-<algorithm> (and x-amz-checksum-type) headers for stored checksums.
+template <typename Response>
+void set_checksum_headers(Response& res,
+                          const google::protobuf::RepeatedPtrField<proto::Checksum>& checksums) {
+  for (const auto& c : checksums) {
+    const auto algorithm = parse_checksum_algorithm(c.algorithm());
+    if (!algorithm) {
+      continue;
+    }
+    res.set(std::string(checksum_header(*algorithm)), c.value());
+    if (!c.type().empty()) {
+      res.set("x-amz-checksum-type", c.type());
+    }
+  }
+}
 
 // An ETag without its quotes (and without a weak W/ prefix).
 std::string_view unquote_etag(std::string_view etag);

@@ -44,7 +44,6 @@ enum class Op : int {
   kListParts,
 };
 
-
 std::string_view op_name(Op op);
 
 struct Request {
@@ -60,6 +59,8 @@ struct Request {
   RequestFacts facts;
   Authenticated auth;
   unsigned status = 0;  // of the response sent
+  // Headers an operation adds to its response (with make_response).
+  std::vector<std::pair<std::string, std::string>> extra_headers;
   std::string error_code;
 
   const QueryParam* param(std::string_view name) const;

@@ -406,6 +406,24 @@ TEST_F(Sigv2AuthTest, SubresourceChangesCanonicalResource) {
   EXPECT_TRUE(authenticate_at(other).has_value());
 }
 
+TEST_F(Sigv2AuthTest, BucketSignedWithTrailingSlashIsAccepted) {
+  // botocore sends PUT /photos and signs the resource "/photos/".
+  const auto signed_as = [](std::string_view method, std::string_view sent,
+                            std::string_view resource) {
+    RequestFacts r = request(method, sent, {{"date", std::string(kDate)}});
+    const std::string sig =
+        signature(kSecret, string_to_sign(r.method, r.headers, kDate, resource));
+    r.headers.push_back({"authorization", "AWS AKIDVAULTAIRE:" + sig});
+    return r;
+  };
+  EXPECT_TRUE(authenticate_at(signed_as("PUT", "/photos", "/photos/")).has_value());
+  EXPECT_TRUE(authenticate_at(signed_as("GET", "/photos?acl", "/photos/?acl")).has_value());
+  // Only a bucket's path: an object's resource is signed as sent.
+  expect_error(signed_as("GET", "/photos/cat.jpg", "/photos/cat.jpg/"),
+               S3Code::kSignatureDoesNotMatch);
+  expect_error(signed_as("GET", "/", "//"), S3Code::kSignatureDoesNotMatch);
+}
+
 TEST_F(Sigv2AuthTest, XAmzDateTimesTheRequestAndDateSignsEmpty) {
   // s3cmd's form: x-amz-date with a numeric zone, no Date; a stale Date is ignored.
   RequestFacts r = request("GET", "/photos/cat.jpg",
