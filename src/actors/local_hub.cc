@@ -1,10 +1,78 @@
 #include "actors/local_hub.h"
 
+#include "common/ids.h"
+#include "common/logging.h"
+
 namespace vaultaire::actors {
 
 LocalHub::LocalHub(asio::any_io_executor executor, events::EventLog& log,
                    const events::ViewReader& views)
-    : log_(log), views_(views), registry_(executor, log, views) {}
+    : log_(log), views_(views), registry_(executor, log, views), sweep_timer_(executor) {}
+
+void LocalHub::start_upload_sweep(std::chrono::seconds every, std::chrono::seconds max_age,
+                                  const Clock& clock,
+                                  std::function<void(std::vector<proto::BlobRef>)> release) {
+  asio::co_spawn(sweep_timer_.get_executor(),
+                 upload_sweep_loop(this, every, max_age, &clock, std::move(release)),
+                 log_exception("upload sweep"));
+}
+
+void LocalHub::stop() {
+  stopped_.store(true);
+  sweep_timer_.cancel();
+  registry_.stop();
+}
+
+asio::awaitable<void> LocalHub::upload_sweep_loop(
+    LocalHub* self, std::chrono::seconds every, std::chrono::seconds max_age, const Clock* clock,
+    std::function<void(std::vector<proto::BlobRef>)> release) {
+  while (!self->stopped_.load()) {
+    self->sweep_timer_.expires_after(every);
+    auto [ec] = co_await self->sweep_timer_.async_wait(kNoThrow);
+    if (ec || self->stopped_.load()) {
+      co_return;
+    }
+    const int64_t before = clock->now_unix_nanos() -
+                           std::chrono::duration_cast<std::chrono::nanoseconds>(max_age).count();
+    auto swept = co_await self->sweep_abandoned_uploads(before, release);
+    if (!swept) {
+      logger("actors")->warn("upload sweep failed error={}", swept.error().message());
+    } else if (*swept > 0) {
+      logger("actors")->info("abandoned uploads aborted count={}", *swept);
+    }
+  }
+}
+
+asio::awaitable<Result<size_t>> LocalHub::sweep_abandoned_uploads(
+    int64_t before_unix_nanos, std::function<void(std::vector<proto::BlobRef>)> release) {
+  auto stale = views_.uploads_started_before(before_unix_nanos, 1000);
+  if (!stale) {
+    co_return stale.error();
+  }
+  size_t aborted = 0;
+  for (const auto& u : *stale) {
+    proto::Command c;
+    c.mutable_context()->set_tenant(u.tenant);
+    c.mutable_context()->set_principal("vaultaire:upload-sweep");
+    c.mutable_context()->set_request_id(new_request_id());
+    c.set_container(u.container);
+    c.set_path(u.path);
+    c.mutable_abort_upload()->set_upload_id(u.upload_id);
+    c.mutable_abort_upload()->set_reason("abandoned");
+    auto reply = co_await execute(std::move(c));
+    if (!reply) {
+      if (!is(reply.error(), Errc::kNoSuchUpload)) {
+        co_return reply.error();
+      }
+      continue;  // completed or aborted meanwhile
+    }
+    ++aborted;
+    if (release) {
+      release({reply->released().begin(), reply->released().end()});
+    }
+  }
+  co_return aborted;
+}
 
 asio::awaitable<Result<proto::CommandReply>> LocalHub::execute(proto::Command command) {
   if (command.op_case() == proto::Command::kRecordRead) {

@@ -75,15 +75,17 @@ Config load_config(const std::filesystem::path& path) {
     msg << e.description() << " at " << e.source().begin;
     fail(path, msg.str());
   }
-  reject_unknown(
-      root, path,
-      {"data_dir", "region", "spoke_id", "s3", "admin", "log", "threads", "gc", "actors"}, "");
+  reject_unknown(root, path,
+                 {"data_dir", "region", "spoke_id", "s3", "admin", "log", "threads", "gc", "actors",
+                  "multipart"},
+                 "");
   read(root, path, "data_dir", c.data_dir);
   read(root, path, "region", c.region);
   read(root, path, "spoke_id", c.spoke_id);
   if (const auto* s = section(root, path, "s3")) {
-    reject_unknown(*s, path, {"listen"}, "s3");
+    reject_unknown(*s, path, {"listen", "domain"}, "s3");
     read(*s, path, "listen", c.s3_listen);
+    read(*s, path, "domain", c.s3_domain);
   }
   if (const auto* s = section(root, path, "admin")) {
     reject_unknown(*s, path, {"listen"}, "admin");
@@ -102,6 +104,11 @@ Config load_config(const std::filesystem::path& path) {
   if (const auto* s = section(root, path, "gc")) {
     reject_unknown(*s, path, {"sweep_grace_seconds"}, "gc");
     read(*s, path, "sweep_grace_seconds", c.sweep_grace_seconds);
+  }
+  if (const auto* s = section(root, path, "multipart")) {
+    reject_unknown(*s, path, {"abandon_after_seconds", "sweep_interval_seconds"}, "multipart");
+    read(*s, path, "abandon_after_seconds", c.upload_abandon_seconds);
+    read(*s, path, "sweep_interval_seconds", c.upload_sweep_seconds);
   }
   if (const auto* s = section(root, path, "actors")) {
     reject_unknown(*s, path, {"idle_seconds"}, "actors");

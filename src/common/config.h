@@ -6,6 +6,7 @@
 //   region = "us-east-1"
 //   spoke_id = "local"
 //   [s3]     listen = "127.0.0.1:8080"
+//            domain = ""               # set: BUCKET.<domain> addresses BUCKET (virtual hosts)
 //   [admin]  listen = "127.0.0.1:8081"
 //   [log]    level = "info"            # trace debug info warn error off
 //            access = true             # one line per S3 request on the "access" logger
@@ -13,6 +14,8 @@
 //             blocking = 0             # 0: max(16, 4 per core)
 //   [gc]     sweep_grace_seconds = 3600
 //   [actors] idle_seconds = 60
+//   [multipart] abandon_after_seconds = 604800   # aborted when older (7 days)
+//               sweep_interval_seconds = 3600
 
 #include <cstdint>
 #include <filesystem>
@@ -32,6 +35,9 @@ struct Config {
   unsigned blocking_threads = 0;
   int64_t sweep_grace_seconds = 3600;
   int64_t actor_idle_seconds = 60;
+  std::string s3_domain;                       // virtual-hosted-style: BUCKET.<domain>
+  int64_t upload_abandon_seconds = 7 * 86400;  // multipart uploads older than this are aborted
+  int64_t upload_sweep_seconds = 3600;         // how often they are looked for
 };
 
 // Reads `path` over the defaults. Throws std::runtime_error with a message naming the file,

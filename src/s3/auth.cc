@@ -315,8 +315,11 @@ S3Result<Authenticated> verify_v2(const RequestFacts& request, const CredentialS
                                                   sigv2::canonical_resource(path, request.query)));
     return constant_time_equal(expected, signature);
   };
-  bool ok = matches(request.raw_path);
-  const std::string_view path = request.raw_path;
+  // Virtual-hosted style: the canonical resource still starts with the bucket.
+  const std::string resource =
+      request.host_bucket.empty() ? request.raw_path : "/" + request.host_bucket + request.raw_path;
+  bool ok = matches(resource);
+  const std::string_view path = resource;
   if (!ok && path.size() > 1 && path.find('/', 1) == std::string_view::npos) {
     // botocore signs a bucket's path-style resource as "/bucket/" and sends "/bucket": both
     // name the bucket.

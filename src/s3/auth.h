@@ -58,6 +58,7 @@ struct RequestFacts {
   std::string decoded_path;
   std::vector<QueryParam> query;       // decoded
   std::vector<sigv4::Header> headers;  // names lowercase, in arrival order
+  std::string host_bucket;             // the bucket named by the Host header (virtual-hosted style)
 };
 
 struct AuthOptions {

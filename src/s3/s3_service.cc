@@ -402,6 +402,25 @@ S3Service::S3Service(S3Options options, actors::Hub& hub, actors::Spoke& spoke,
 
 S3Service::~S3Service() = default;
 
+std::string S3Service::host_bucket(const Request& r) const {
+  if (options_.domain.empty()) {
+    return {};
+  }
+  std::string host(r.header("host").value_or(""));
+  if (const size_t colon = host.rfind(':'); colon != std::string::npos) {
+    host.resize(colon);
+  }
+  for (char& c : host) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  const std::string suffix = "." + options_.domain;
+  if (host.size() <= suffix.size() ||
+      host.compare(host.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    return {};
+  }
+  return host.substr(0, host.size() - suffix.size());
+}
+
 asio::awaitable<void> S3Service::handle(HttpExchange& exchange) {
   Request r(exchange, new_request_id());
   const auto& req = exchange.request();
@@ -427,12 +446,19 @@ asio::awaitable<void> S3Service::handle(HttpExchange& exchange) {
   r.facts.decoded_path = std::move(*decoded);
   r.facts.query = std::move(*query);
 
-  // Path-style addressing: /bucket/key
   const std::string_view path = std::string_view(r.facts.decoded_path).substr(1);
-  const size_t slash = path.find('/');
-  r.bucket = std::string(path.substr(0, slash));
-  if (slash != std::string_view::npos) {
-    r.key = std::string(path.substr(slash + 1));
+  if (std::string bucket = host_bucket(r); !bucket.empty()) {
+    // Virtual-hosted style: the bucket is in the Host header, the whole path is the key.
+    r.bucket = bucket;
+    r.key = std::string(path);
+    r.facts.host_bucket = std::move(bucket);
+  } else {
+    // Path-style addressing: /bucket/key
+    const size_t slash = path.find('/');
+    r.bucket = std::string(path.substr(0, slash));
+    if (slash != std::string_view::npos) {
+      r.key = std::string(path.substr(slash + 1));
+    }
   }
 
   co_await dispatch(r);

@@ -31,6 +31,7 @@ struct S3Options {
   uint64_t max_object_size = 5ull << 30;  // a single PUT, as S3 allows
   size_t chunk_size = 1 << 20;            // body bytes moved per step
   bool access_log = true;                 // one info line per request on the "access" logger
+  std::string domain;  // set: Host BUCKET.<domain> addresses BUCKET (virtual-hosted style)
 };
 
 class S3Service {
@@ -103,6 +104,8 @@ class S3Service {
   asio::awaitable<Result<proto::QueryReply>> query(internal::Request& r, proto::Query q);
   asio::awaitable<Result<proto::CommandReply>> execute(internal::Request& r, proto::Command c);
   void finish(internal::Request& r);
+  // The bucket a virtual-hosted-style Host header names, or empty.
+  std::string host_bucket(const internal::Request& r) const;
   static Counter& request_counter(internal::Op op, unsigned status);
 
   S3Options options_;

@@ -94,6 +94,7 @@ Server::Server(Config config, RootCredentials root)
   s3::S3Options s3_options;
   s3_options.auth.region = config_.region;
   s3_options.access_log = config_.access_log;
+  s3_options.domain = config_.s3_domain;
   s3_ = std::make_unique<s3::S3Service>(s3_options, *hub_, *spoke_, credentials_,
                                         SystemClock::instance());
   admin_ = std::make_unique<AdminService>([this]() { return ready(); });
@@ -128,7 +129,7 @@ Server::~Server() {
   s3_listener_.reset();
   admin_listener_.reset();
   if (hub_) {
-    hub_->registry().stop();
+    hub_->stop();
   }
   if (log_) {
     log_->stop();
@@ -179,6 +180,12 @@ asio::awaitable<bool> Server::ready() {
 }
 
 void Server::run() {
+  hub_->start_upload_sweep(std::chrono::seconds(std::max<int64_t>(1, config_.upload_sweep_seconds)),
+                           std::chrono::seconds(config_.upload_abandon_seconds),
+                           SystemClock::instance(),
+                           [spoke = spoke_.get()](std::vector<proto::BlobRef> blobs) {
+                             spoke->release(std::move(blobs));
+                           });
   hub_->registry().start_eviction(
       std::chrono::seconds(std::max<int64_t>(1, config_.actor_idle_seconds / 2)),
       std::chrono::seconds(config_.actor_idle_seconds));
@@ -212,7 +219,7 @@ void Server::stop() {
   asio::post(io_, [this] {
     s3_listener_->stop();
     admin_listener_->stop();
-    hub_->registry().stop();
+    hub_->stop();
     boost::system::error_code ec;
     signals_.cancel(ec);
     // Requests in flight get a moment to finish; acknowledged writes are durable regardless.

@@ -150,6 +150,7 @@ class Server:
         # "failed-start" (already reported by start()).
         self.ended_by: Optional[str] = None
         self.forced_stop = False  # the last stop() needed SIGKILL
+        self.extra_args: List[str] = []  # more `vaultaire serve` flags (--config FILE, ...)
 
     # -- addresses -------------------------------------------------------------------------
 
@@ -186,7 +187,7 @@ class Server:
         ]
         if self.log_level:
             cmd += ["--log-level", self.log_level]
-        return cmd
+        return cmd + self.extra_args
 
     def start(self) -> "Server":
         """Starts the server and waits for GET /ready == 200. The first start picks free

@@ -149,6 +149,41 @@ TEST_F(ContainerActorTest, QueriesReadTheViews) {
   EXPECT_TRUE(is(run(hub_->query(q)).error(), Errc::kNoSuchContainer));
 }
 
+TEST_F(ContainerActorTest, AbandonedUploadsAreAbortedAndTheirPartsReleased) {
+  ASSERT_TRUE(create("bucket").has_value());
+  auto start = command("bucket", "big.bin");
+  start.mutable_create_upload()->mutable_upload()->set_upload_id("u1");
+  ASSERT_TRUE(run(hub_->execute(std::move(start))).has_value());
+  auto part = command("bucket", "big.bin");
+  auto* p = part.mutable_upload_part()->mutable_part();
+  p->set_upload_id("u1");
+  p->set_part_number(1);
+  p->mutable_part()->set_blob_id("part-blob");
+  p->mutable_part()->set_driver("local");
+  p->mutable_part()->set_size(10);
+  ASSERT_TRUE(run(hub_->execute(std::move(part))).has_value());
+
+  std::vector<proto::BlobRef> released;
+  auto collect = [&released](std::vector<proto::BlobRef> blobs) {
+    released.insert(released.end(), blobs.begin(), blobs.end());
+  };
+  // Not old enough yet: nothing happens.
+  const int64_t created = clock_.now_unix_nanos();
+  EXPECT_EQ(run(hub_->sweep_abandoned_uploads(created, collect)).value(), 0u);
+  EXPECT_TRUE(views_->upload("t1", "bucket", "big.bin", "u1").has_value());
+
+  clock_.advance(std::chrono::hours(24 * 8));
+  const int64_t week_ago =
+      clock_.now_unix_nanos() - std::chrono::nanoseconds(std::chrono::hours(24 * 7)).count();
+  EXPECT_EQ(run(hub_->sweep_abandoned_uploads(week_ago, collect)).value(), 1u);
+  EXPECT_TRUE(is(views_->upload("t1", "bucket", "big.bin", "u1").error(), Errc::kNoSuchUpload));
+  ASSERT_EQ(released.size(), 1u);
+  EXPECT_EQ(released[0].blob_id(), "part-blob");
+  const auto last = events::read_event(*store_, log_->last_sequence()).value();
+  EXPECT_EQ(last.upload_aborted().reason(), "abandoned");
+  EXPECT_EQ(last.principal(), "vaultaire:upload-sweep");
+}
+
 TEST_F(ContainerActorTest, ReadEventsAreRecordedWithoutWaiting) {
   ASSERT_TRUE(create("bucket").has_value());
   auto c = command("bucket", "a");
