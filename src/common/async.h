@@ -70,10 +70,13 @@ asio::awaitable<std::invoke_result_t<F&>> invoke_blocking(F fn) {
 // Runs `fn` (returning a Result) on the blocking pool; resumes on the caller's executor.
 // A `fn` that throws is a bug: it is logged and reported as Errc::kInternal.
 //
-// GCC 12 destroys a capturing lambda twice when the lambda expression is written inside a
-// co_await expression. Bind it to a local first:
+// GCC 12 destroys some temporaries twice when they are created inside a co_await expression:
+// a capturing lambda, and the result of a ?: of class type. Bind them to locals first:
 //   auto task = [path]() -> Result<void> { ... };
 //   auto r = co_await run_blocking(std::move(task));
+//   const S3Error error = ok ? a : b;
+//   co_await send_error(r, error);
+// (Plain temporaries, like send(r, make_response(...)), are fine.)
 template <typename F>
 asio::awaitable<std::invoke_result_t<F&>> run_blocking(F fn) {
   co_return co_await asio::co_spawn(blocking_pool().get_executor(),

@@ -1,5 +1,7 @@
 #include "common/ids.h"
 
+#include <algorithm>
+#include <atomic>
 #include <random>
 #include <string_view>
 
@@ -54,6 +56,21 @@ int64_t blob_id_seconds(std::string_view id) noexcept {
     v = v * 16 + (c <= '9' ? c - '0' : c - 'a' + 10);
   }
   return v;
+}
+
+std::string new_ordered_id(int64_t unix_nanos) {
+  static std::atomic<uint64_t> last{0};
+  uint64_t t = static_cast<uint64_t>(unix_nanos);
+  uint64_t previous = last.load();
+  uint64_t next = 0;
+  do {
+    next = std::max(t, previous + 1);
+  } while (!last.compare_exchange_weak(previous, next));
+  std::string id;
+  id.reserve(32);
+  append_hex(id, next, 16, false);
+  append_hex(id, random_u64(), 16, false);
+  return id;
 }
 
 std::string new_request_id() {

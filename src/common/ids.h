@@ -18,6 +18,10 @@ bool is_blob_id(std::string_view s) noexcept;
 // Seconds since the epoch encoded in a blob id (is_blob_id must hold).
 int64_t blob_id_seconds(std::string_view id) noexcept;
 
+// 32 lowercase hex characters that sort in creation order within this process: 16 of a time in
+// nanoseconds made strictly increasing, then 16 random. Used for multipart upload ids.
+std::string new_ordered_id(int64_t unix_nanos);
+
 // 16 uppercase hex characters, as S3 request ids look.
 std::string new_request_id();
 

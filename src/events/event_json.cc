@@ -5,6 +5,16 @@
 
 namespace vaultaire::events {
 
+namespace {
+nlohmann::json tags_json(const google::protobuf::RepeatedPtrField<proto::Tag>& tags) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& t : tags) {
+    out[t.key()] = t.value();
+  }
+  return out;
+}
+}  // namespace
+
 nlohmann::json event_to_json(const proto::Event& e) {
   nlohmann::json j;
   j["sequence"] = e.sequence();
@@ -37,8 +47,48 @@ nlohmann::json event_to_json(const proto::Event& e) {
         meta[m.key()] = m.value();
       }
       p["user_metadata"] = std::move(meta);
+      p["tags"] = tags_json(a.tags());
+      if (a.segments_size() > 0) {
+        nlohmann::json segments = nlohmann::json::array();
+        for (const auto& seg : a.segments()) {
+          segments.push_back({{"blob_id", seg.blob_id()},
+                              {"driver", seg.driver()},
+                              {"size", seg.size()},
+                              {"etag", seg.etag()}});
+        }
+        p["segments"] = std::move(segments);
+      }
+      if (!a.completed_upload_id().empty()) {
+        p["completed_upload_id"] = a.completed_upload_id();
+      }
+      if (a.shares_blobs()) {
+        p["shares_blobs"] = true;
+      }
+      for (const auto& c : a.checksums()) {
+        p["checksums"][c.algorithm()] = c.value();
+      }
       break;
     }
+    case proto::Event::kArtifactTagged:
+      p["tags"] = tags_json(e.artifact_tagged().tags());
+      break;
+    case proto::Event::kUploadCreated:
+      p["upload_id"] = e.upload_created().upload_id();
+      p["checksum_algorithm"] = e.upload_created().checksum_algorithm();
+      break;
+    case proto::Event::kPartUploaded: {
+      const auto& part = e.part_uploaded();
+      p["upload_id"] = part.upload_id();
+      p["part_number"] = part.part_number();
+      p["size"] = part.part().size();
+      p["etag"] = part.part().etag();
+      p["blob_id"] = part.part().blob_id();
+      break;
+    }
+    case proto::Event::kUploadAborted:
+      p["upload_id"] = e.upload_aborted().upload_id();
+      p["reason"] = e.upload_aborted().reason();
+      break;
     case proto::Event::kArtifactRead: {
       const auto& r = e.artifact_read();
       p["bytes_sent"] = r.bytes_sent();

@@ -9,13 +9,14 @@ namespace {
 
 using boost::beast::http::status;
 
-constexpr std::array<S3ErrorInfo, 43> kTable = {{
+constexpr std::array<S3ErrorInfo, 45> kTable = {{
     {"AccessDenied", status::forbidden, "Access Denied"},
     {"AuthorizationHeaderMalformed", status::bad_request, "The authorization header is malformed."},
     {"AuthorizationQueryParametersError", status::bad_request,
      "Error parsing the X-Amz-Credential parameter."},
     {"BadDigest", status::bad_request,
      "The Content-MD5 you specified did not match what we received."},
+    {"BadRequest", status::bad_request, "Bad Request"},
     {"BucketAlreadyOwnedByYou", status::conflict,
      "Your previous request to create the named bucket succeeded and you already own it."},
     {"BucketNotEmpty", status::conflict, "The bucket you tried to delete is not empty"},
@@ -41,6 +42,8 @@ constexpr std::array<S3ErrorInfo, 43> kTable = {{
     {"InvalidPart", status::bad_request,
      "One or more of the specified parts could not be found. The part may not have been uploaded, "
      "or the specified entity tag may not match the part's entity tag."},
+    {"InvalidPartNumber", status::range_not_satisfiable,
+     "The requested partnumber is not satisfiable"},
     {"InvalidPartOrder", status::bad_request,
      "The list of parts was not in ascending order. The parts list must be specified in order by "
      "part number."},

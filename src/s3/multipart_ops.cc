@@ -85,8 +85,8 @@ asio::awaitable<void> S3Service::create_multipart_upload(Request& r) {
   c.set_container(r.bucket);
   c.set_path(r.key);
   proto::UploadCreated& upload = *c.mutable_create_upload()->mutable_upload();
-  // Upload ids sort by creation time, as ListMultipartUploads lists them.
-  const std::string upload_id = new_blob_id(clock_.now_unix_nanos() / kNanosPerSecond);
+  // Upload ids sort by creation time, as ListMultipartUploads lists a key's uploads.
+  const std::string upload_id = new_ordered_id(clock_.now_unix_nanos());
   upload.set_upload_id(upload_id);
   *upload.mutable_artifact() = std::move(*artifact);
   upload.set_checksum_algorithm(algorithm);
@@ -114,10 +114,9 @@ asio::awaitable<void> S3Service::upload_part(Request& r, bool copy) {
   auto number = bounded_param(r, "partNumber", internal::kMaxPartNumber,
                               "Part number must be an integer between 1 and 10000, inclusive");
   if (!number || !*number || **number == 0) {
-    co_await internal::send_error(
-        r, number ? S3Error(S3Code::kInvalidArgument,
-                            "Part number must be an integer between 1 and 10000, inclusive")
-                  : number.error());
+    const S3Error error(S3Code::kInvalidArgument,
+                        "Part number must be an integer between 1 and 10000, inclusive");
+    co_await internal::send_error(r, error);
     co_return;
   }
   // The upload must exist before a byte is accepted.
@@ -300,7 +299,8 @@ asio::awaitable<void> S3Service::list_parts(Request& r) {
   auto marker =
       bounded_param(r, "part-number-marker", UINT32_MAX, "part-number-marker must be an integer");
   if (!max || !marker) {
-    co_await internal::send_error(r, !max ? max.error() : marker.error());
+    S3Error error = max ? marker.error() : max.error();
+    co_await internal::send_error(r, std::move(error));
     co_return;
   }
   const uint32_t max_parts = std::min(max->value_or(kMaxListParts), kMaxListParts);
@@ -330,8 +330,12 @@ asio::awaitable<void> S3Service::list_parts(Request& r) {
       .element("ID", r.auth.identity.tenant)
       .element("DisplayName", r.auth.identity.tenant)
       .close("Owner")
-      .element("StorageClass", "STANDARD")
-      .element("PartNumberMarker", static_cast<uint64_t>(marker->value_or(0)))
+      .element("StorageClass", "STANDARD");
+  if (!parts.upload().checksum_algorithm().empty()) {
+    xml.element("ChecksumAlgorithm", parts.upload().checksum_algorithm())
+        .element("ChecksumType", parts.upload().checksum_type());
+  }
+  xml.element("PartNumberMarker", static_cast<uint64_t>(marker->value_or(0)))
       .element("NextPartNumberMarker", static_cast<uint64_t>(parts.next_part_number_marker()))
       .element("MaxParts", static_cast<uint64_t>(max_parts))
       .element("IsTruncated", parts.truncated() ? "true" : "false");

@@ -183,8 +183,9 @@ int cmd_stats(const fs::path& data_dir, bool json) {
     std::cout << "first " << first << ' ' << vaultaire::format_iso8601(first_time) << '\n'
               << "last " << last << ' ' << vaultaire::format_iso8601(last_time) << '\n';
   }
-  for (const char* type : {"container_created", "container_deleted", "artifact_committed",
-                           "artifact_deleted", "artifact_read"}) {
+  for (const char* type :
+       {"container_created", "container_deleted", "artifact_committed", "artifact_deleted",
+        "artifact_read", "artifact_tagged", "upload_created", "part_uploaded", "upload_aborted"}) {
     std::cout << type << ' ' << by_type[type] << '\n';
   }
   return 0;

@@ -29,7 +29,7 @@ std::optional<uint64_t> parse_u64(std::string_view s) {
 S3Result<std::vector<proto::Tag>> check_tags(std::vector<proto::Tag> tags) {
   std::set<std::string> keys;
   if (tags.size() > kMaxTags) {
-    return S3Error(S3Code::kInvalidTag, "Object tags cannot be greater than 10");
+    return S3Error(S3Code::kBadRequest, "Object tags cannot be greater than 10");
   }
   for (const auto& t : tags) {
     if (t.key().empty() || t.key().size() > kMaxTagKey || t.value().size() > kMaxTagValue) {
@@ -315,12 +315,12 @@ S3Result<std::optional<drivers::ByteRange>> requested_range(const Request& r,
   if (a.segments_size() == 0) {
     // A single-part object is its part 1.
     if (*n != 1) {
-      return S3Error(S3Code::kInvalidRange, "The requested partnumber is not satisfiable");
+      return S3Error(S3Code::kInvalidPartNumber);
     }
     return std::optional<drivers::ByteRange>();
   }
   if (*n > static_cast<uint64_t>(a.segments_size())) {
-    return S3Error(S3Code::kInvalidRange, "The requested partnumber is not satisfiable");
+    return S3Error(S3Code::kInvalidPartNumber);
   }
   uint64_t first = 0;
   for (uint64_t i = 0; i + 1 < *n; ++i) {
