@@ -23,6 +23,7 @@ proto::Event event_for(proto::Command command) {
   switch (command.op_case()) {
     case proto::Command::kCreateContainer:
       e.mutable_container_created()->set_region(command.create_container().region());
+      e.mutable_container_created()->set_acl(command.create_container().acl());
       break;
     case proto::Command::kDeleteContainer:
       e.mutable_container_deleted();
@@ -50,6 +51,46 @@ proto::Event event_for(proto::Command command) {
       e.mutable_upload_aborted()->set_upload_id(command.abort_upload().upload_id());
       e.mutable_upload_aborted()->set_reason(command.abort_upload().reason());
       break;
+    case proto::Command::kCreateTenant:
+      *e.mutable_tenant_created()->mutable_quotas() = command.create_tenant().quotas();
+      break;
+    case proto::Command::kSetQuotas:
+      *e.mutable_tenant_quotas_changed()->mutable_quotas() = command.set_quotas().quotas();
+      break;
+    case proto::Command::kDeleteTenant:
+      e.mutable_tenant_deleted();
+      break;
+    case proto::Command::kCreateUser:
+      e.mutable_user_created()->set_user(command.create_user().user());
+      e.mutable_user_created()->set_role(command.create_user().role());
+      break;
+    case proto::Command::kDeleteUser:
+      e.mutable_user_deleted()->set_user(command.delete_user().user());
+      break;
+    case proto::Command::kCreateAccessKey:
+      e.mutable_access_key_created()->Swap(command.mutable_create_access_key()->mutable_key());
+      break;
+    case proto::Command::kChangeAccessKey:
+      e.mutable_access_key_changed()->Swap(command.mutable_change_access_key()->mutable_change());
+      break;
+    case proto::Command::kDeleteAccessKey:
+      e.mutable_access_key_deleted()->set_access_key(command.delete_access_key().access_key());
+      break;
+    case proto::Command::kSetGrant:
+      e.mutable_grant_changed()->Swap(command.mutable_set_grant()->mutable_grant());
+      break;
+    case proto::Command::kSetContainerAcl:
+      e.mutable_container_acl_changed()->set_acl(command.set_container_acl().acl());
+      break;
+    case proto::Command::kRecordDenial:
+      e.mutable_access_denied()->Swap(command.mutable_record_denial()->mutable_denial());
+      break;
+    case proto::Command::kReencryptSecrets: {
+      auto* r = e.mutable_secrets_reencrypted();
+      r->set_key_id(command.reencrypt_secrets().key_id());
+      r->mutable_secrets()->Swap(command.mutable_reencrypt_secrets()->mutable_secrets());
+      break;
+    }
     case proto::Command::kCompleteUpload:  // built by ContainerActor::complete_upload
     case proto::Command::OP_NOT_SET:
       break;
@@ -112,6 +153,12 @@ asio::awaitable<Result<proto::CommandReply>> ContainerActor::handle(proto::Comma
       exists_ = false;
       co_return co_await commit(event_for(std::move(command)));
     }
+
+    case proto::Command::kSetContainerAcl:
+      if (!exists_) {
+        co_return Errc::kNoSuchContainer;
+      }
+      co_return co_await commit(event_for(std::move(command)));
 
     case proto::Command::kRecordRead:
     case proto::Command::OP_NOT_SET:

@@ -53,8 +53,8 @@ class ContainerActor final : public Actor {
   const std::string container_;
 
   bool loaded_ = false;
-  bool exists_ = false;     // including commands accepted but not yet durable
-  uint64_t in_flight_ = 0;  // appends awaiting durability
+  bool exists_ = false;                           // including commands accepted but not yet durable
+  uint64_t in_flight_ = 0;                        // appends awaiting durability
   std::unordered_map<std::string, int> writing_;  // per path: writes awaiting durability
 };
 

@@ -7,7 +7,11 @@ namespace vaultaire::actors {
 
 LocalHub::LocalHub(asio::any_io_executor executor, events::EventLog& log,
                    const events::ViewReader& views)
-    : log_(log), views_(views), registry_(executor, log, views), sweep_timer_(executor) {}
+    : log_(log),
+      views_(views),
+      registry_(executor, log, views),
+      identity_(executor, log, views),
+      sweep_timer_(executor) {}
 
 void LocalHub::start_upload_sweep(std::chrono::seconds every, std::chrono::seconds max_age,
                                   const Clock& clock,
@@ -75,7 +79,11 @@ asio::awaitable<Result<size_t>> LocalHub::sweep_abandoned_uploads(
 }
 
 asio::awaitable<Result<proto::CommandReply>> LocalHub::execute(proto::Command command) {
-  if (command.op_case() == proto::Command::kRecordRead) {
+  if (IdentityActor::handles(command)) {
+    co_return co_await identity_.ask(std::move(command));
+  }
+  if (command.op_case() == proto::Command::kRecordRead ||
+      command.op_case() == proto::Command::kRecordDenial) {
     proto::Event event = event_for(std::move(command));
     if (log_.append_detached(event)) {
       co_return proto::CommandReply();
@@ -172,6 +180,70 @@ Result<proto::QueryReply> LocalHub::answer(const proto::Query& query) const {
         return r.error();
       }
       *reply.mutable_parts() = std::move(*r);
+      return reply;
+    }
+    case proto::Query::kGetTenant: {
+      auto r = views_.tenant(tenant);
+      if (!r) {
+        return r.error();
+      }
+      *reply.mutable_tenant() = std::move(*r);
+      return reply;
+    }
+    case proto::Query::kListTenants: {
+      auto r = views_.tenants();
+      if (!r) {
+        return r.error();
+      }
+      *reply.mutable_tenants() = std::move(*r);
+      return reply;
+    }
+    case proto::Query::kListUsers: {
+      auto r = views_.users(tenant);
+      if (!r) {
+        return r.error();
+      }
+      *reply.mutable_users() = std::move(*r);
+      return reply;
+    }
+    case proto::Query::kGetUser: {
+      auto r = views_.user(tenant, query.get_user().user());
+      if (!r) {
+        return r.error();
+      }
+      *reply.mutable_user() = std::move(*r);
+      return reply;
+    }
+    case proto::Query::kGetAccessKey: {
+      auto r = views_.access_key(query.get_access_key().access_key());
+      if (!r) {
+        return r.error();
+      }
+      *reply.mutable_key() = std::move(*r);
+      return reply;
+    }
+    case proto::Query::kListAccessKeys: {
+      auto r = views_.access_keys(tenant);
+      if (!r) {
+        return r.error();
+      }
+      *reply.mutable_keys() = std::move(*r);
+      return reply;
+    }
+    case proto::Query::kGetGrant: {
+      auto r = views_.grant(tenant, query.get_grant().user(), query.container());
+      if (!r) {
+        return r.error();
+      }
+      *reply.mutable_grant() = std::move(*r);
+      return reply;
+    }
+    case proto::Query::kListGrants: {
+      auto r = views_.grants(tenant);
+      if (!r) {
+        return r.error();
+      }
+      *reply.mutable_grants() = std::move(*r);
       return reply;
     }
     case proto::Query::OP_NOT_SET:

@@ -13,6 +13,7 @@
 
 #include "actors/container_registry.h"
 #include "actors/hub.h"
+#include "actors/identity_actor.h"
 #include "common/clock.h"
 #include "events/event_log.h"
 #include "events/view_reader.h"
@@ -49,6 +50,7 @@ class LocalHub final : public Hub {
   events::EventLog& log_;
   const events::ViewReader& views_;
   ContainerRegistry registry_;
+  IdentityActor identity_;
   asio::steady_timer sweep_timer_;
   std::atomic<bool> stopped_{false};
 };

@@ -76,12 +76,13 @@ Config load_config(const std::filesystem::path& path) {
     fail(path, msg.str());
   }
   reject_unknown(root, path,
-                 {"data_dir", "region", "spoke_id", "s3", "admin", "log", "threads", "gc", "actors",
-                  "multipart"},
+                 {"data_dir", "region", "spoke_id", "master_key_file", "s3", "admin", "log",
+                  "threads", "gc", "actors", "multipart"},
                  "");
   read(root, path, "data_dir", c.data_dir);
   read(root, path, "region", c.region);
   read(root, path, "spoke_id", c.spoke_id);
+  read(root, path, "master_key_file", c.master_key_file);
   if (const auto* s = section(root, path, "s3")) {
     reject_unknown(*s, path, {"listen", "domain"}, "s3");
     read(*s, path, "listen", c.s3_listen);

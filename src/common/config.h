@@ -35,6 +35,7 @@ struct Config {
   unsigned blocking_threads = 0;
   int64_t sweep_grace_seconds = 3600;
   int64_t actor_idle_seconds = 60;
+  std::string master_key_file;  // empty: DATA_DIR/master.key
   std::string s3_domain;                       // virtual-hosted-style: BUCKET.<domain>
   int64_t upload_abandon_seconds = 7 * 86400;  // multipart uploads older than this are aborted
   int64_t upload_sweep_seconds = 3600;         // how often they are looked for

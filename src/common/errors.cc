@@ -64,6 +64,18 @@ std::string_view errc_name(Errc e) noexcept {
       return "invalid_part_order";
     case Errc::kEntityTooSmall:
       return "entity_too_small";
+    case Errc::kQuotaExceeded:
+      return "quota_exceeded";
+    case Errc::kAlreadyExists:
+      return "already_exists";
+    case Errc::kNotFound:
+      return "not_found";
+    case Errc::kNotEmpty:
+      return "not_empty";
+    case Errc::kAccessDenied:
+      return "access_denied";
+    case Errc::kInvalidName:
+      return "invalid_name";
     case Errc::kNoSuchBlob:
       return "no_such_blob";
     case Errc::kInvalidRange:

@@ -37,6 +37,12 @@ enum class Errc : int {
   kInvalidPart = 30,           // a listed part is missing or its ETag differs
   kInvalidPartOrder = 31,
   kEntityTooSmall = 32,        // a part other than the last is below the minimum size
+  kQuotaExceeded = 33,         // a tenant quota would be exceeded
+  kAlreadyExists = 34,         // a tenant, user or key with that name exists
+  kNotFound = 35,              // no such tenant, user or key
+  kNotEmpty = 36,              // a tenant with buckets or users, a user with keys
+  kAccessDenied = 37,          // the principal may not do this
+  kInvalidName = 38,           // a tenant or user name that is not valid
 
   kNoSuchBlob = 40,
   kInvalidRange = 41,

@@ -89,6 +89,55 @@ nlohmann::json event_to_json(const proto::Event& e) {
       p["upload_id"] = e.upload_aborted().upload_id();
       p["reason"] = e.upload_aborted().reason();
       break;
+    case proto::Event::kTenantCreated:
+    case proto::Event::kTenantQuotasChanged: {
+      const proto::Quotas& q =
+          e.has_tenant_created() ? e.tenant_created().quotas() : e.tenant_quotas_changed().quotas();
+      p["quotas"] = {{"max_bytes", q.max_bytes()},
+                     {"max_objects", q.max_objects()},
+                     {"max_buckets", q.max_buckets()}};
+      break;
+    }
+    case proto::Event::kUserCreated:
+      p["user"] = e.user_created().user();
+      p["role"] = e.user_created().role();
+      break;
+    case proto::Event::kUserDeleted:
+      p["user"] = e.user_deleted().user();
+      break;
+    case proto::Event::kAccessKeyCreated:
+      // The sealed secret stays out of exports: only the master key id is shown.
+      p["access_key"] = e.access_key_created().access_key();
+      p["user"] = e.access_key_created().user();
+      p["master_key_id"] = e.access_key_created().secret().key_id();
+      break;
+    case proto::Event::kAccessKeyChanged:
+      p["access_key"] = e.access_key_changed().access_key();
+      if (e.access_key_changed().has_enabled()) {
+        p["enabled"] = e.access_key_changed().enabled();
+      }
+      break;
+    case proto::Event::kAccessKeyDeleted:
+      p["access_key"] = e.access_key_deleted().access_key();
+      break;
+    case proto::Event::kGrantChanged:
+      p["user"] = e.grant_changed().user();
+      p["read"] = e.grant_changed().read();
+      p["write"] = e.grant_changed().write();
+      break;
+    case proto::Event::kContainerAclChanged:
+      p["acl"] = e.container_acl_changed().acl();
+      break;
+    case proto::Event::kAccessDenied:
+      p["action"] = e.access_denied().action();
+      p["resource"] = e.access_denied().resource();
+      p["reason"] = e.access_denied().reason();
+      break;
+    case proto::Event::kSecretsReencrypted:
+      p["master_key_id"] = e.secrets_reencrypted().key_id();
+      p["keys"] = e.secrets_reencrypted().secrets_size();
+      break;
+    case proto::Event::kTenantDeleted:
     case proto::Event::kArtifactRead: {
       const auto& r = e.artifact_read();
       p["bytes_sent"] = r.bytes_sent();

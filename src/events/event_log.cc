@@ -369,6 +369,30 @@ std::string_view event_type_name(const proto::Event& event) {
       return "part_uploaded";
     case proto::Event::kUploadAborted:
       return "upload_aborted";
+    case proto::Event::kTenantCreated:
+      return "tenant_created";
+    case proto::Event::kTenantQuotasChanged:
+      return "tenant_quotas_changed";
+    case proto::Event::kTenantDeleted:
+      return "tenant_deleted";
+    case proto::Event::kUserCreated:
+      return "user_created";
+    case proto::Event::kUserDeleted:
+      return "user_deleted";
+    case proto::Event::kAccessKeyCreated:
+      return "access_key_created";
+    case proto::Event::kAccessKeyChanged:
+      return "access_key_changed";
+    case proto::Event::kAccessKeyDeleted:
+      return "access_key_deleted";
+    case proto::Event::kGrantChanged:
+      return "grant_changed";
+    case proto::Event::kContainerAclChanged:
+      return "container_acl_changed";
+    case proto::Event::kAccessDenied:
+      return "access_denied";
+    case proto::Event::kSecretsReencrypted:
+      return "secrets_reencrypted";
     case proto::Event::PAYLOAD_NOT_SET:
       break;
   }

@@ -74,6 +74,17 @@ std::string part_key(std::string_view tenant, std::string_view container,
   return key;
 }
 
+std::string user_key(std::string_view tenant, std::string_view user) {
+  return container_key(tenant, user);  // same shape: tenant \0 name
+}
+
+std::string grant_key(std::string_view tenant, std::string_view user, std::string_view container) {
+  std::string key = user_key(tenant, user);
+  key.push_back('\0');
+  key.append(container);
+  return key;
+}
+
 std::string blob_key(std::string_view driver, std::string_view blob_id) {
   std::string key(driver);
   key.push_back('\0');

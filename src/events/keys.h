@@ -35,6 +35,10 @@ std::string part_key(std::string_view tenant, std::string_view container,
 std::string part_prefix(std::string_view tenant, std::string_view container,
                         std::string_view upload_id);
 
+// users: tenant \0 user;  grants: tenant \0 user \0 container
+std::string user_key(std::string_view tenant, std::string_view user);
+std::string grant_key(std::string_view tenant, std::string_view user, std::string_view container);
+
 // blobs: driver \0 blob id
 std::string blob_key(std::string_view driver, std::string_view blob_id);
 

@@ -103,6 +103,22 @@ bool is_valid_utf8(std::string_view s) noexcept {
   return true;
 }
 
+bool is_valid_identity_name(std::string_view name) noexcept {
+  if (name.empty() || name.size() > 64) {
+    return false;
+  }
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(name.front())) {
+    return false;
+  }
+  for (const char c : name) {
+    if (!alnum(c) && c != '-' && c != '_') {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool is_valid_path(std::string_view path) noexcept {
   // NUL separates key components (keys.h); S3 clients cannot send it in a URL anyway.
   return !path.empty() && path.size() <= 1024 && path.find('\0') == std::string_view::npos &&

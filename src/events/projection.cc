@@ -64,6 +64,22 @@ Result<Slot<proto::PartRecord>*> ViewTxn::part(const std::string& key) {
   return lookup(parts_, &ViewTxn::parts_, Cf::kParts, key);
 }
 
+Result<Slot<proto::TenantRecord>*> ViewTxn::tenant(const std::string& key) {
+  return lookup(tenants_, &ViewTxn::tenants_, Cf::kTenants, key);
+}
+
+Result<Slot<proto::UserRecord>*> ViewTxn::user(const std::string& key) {
+  return lookup(users_, &ViewTxn::users_, Cf::kUsers, key);
+}
+
+Result<Slot<proto::KeyRecord>*> ViewTxn::access_key(const std::string& key) {
+  return lookup(keys_, &ViewTxn::keys_, Cf::kKeys, key);
+}
+
+Result<Slot<proto::GrantRecord>*> ViewTxn::grant(const std::string& key) {
+  return lookup(grants_, &ViewTxn::grants_, Cf::kGrants, key);
+}
+
 void ViewTxn::put_log(std::string_view key, std::string_view value) {
   batch_.Put(store_.cf(Cf::kLog), rocksdb::Slice(key), rocksdb::Slice(value))
       .PermitUncheckedError();
@@ -89,6 +105,10 @@ rocksdb::WriteBatch& ViewTxn::flush() {
   write(blobs_, Cf::kBlobs);
   write(uploads_, Cf::kUploads);
   write(parts_, Cf::kParts);
+  write(tenants_, Cf::kTenants);
+  write(users_, Cf::kUsers);
+  write(keys_, Cf::kKeys);
+  write(grants_, Cf::kGrants);
   return batch_;
 }
 
@@ -98,6 +118,10 @@ void ViewTxn::clear() {
   blobs_.clear();
   uploads_.clear();
   parts_.clear();
+  tenants_.clear();
+  users_.clear();
+  keys_.clear();
+  grants_.clear();
   batch_.Clear();
   log_entries_ = 0;
 }
@@ -195,8 +219,7 @@ struct LoadedUpload {
 Result<LoadedUpload> load_upload(ViewTxn& txn, const proto::Event& event,
                                  const std::string& upload_id) {
   LoadedUpload out;
-  auto upload =
-      txn.upload(upload_key(event.tenant(), event.container(), event.path(), upload_id));
+  auto upload = txn.upload(upload_key(event.tenant(), event.container(), event.path(), upload_id));
   if (!upload) {
     return upload.error();
   }
@@ -242,6 +265,66 @@ uint64_t size_of(const proto::ArtifactCommitted& put) {
   return total;
 }
 
+// A change of what a tenant stores.
+struct UsageDelta {
+  int64_t bytes = 0;
+  int64_t objects = 0;
+  int64_t buckets = 0;
+};
+
+// The tenant's record, created without quotas if no event created it (the default tenant).
+Result<Slot<proto::TenantRecord>*> tenant_of(ViewTxn& txn, const std::string& tenant) {
+  auto slot = txn.tenant(tenant);
+  if (!slot) {
+    return slot.error();
+  }
+  if (!(*slot)->value) {
+    (*slot)->value.emplace();
+  }
+  return *slot;
+}
+
+// Refuses a change that grows usage past a quota (0 is unlimited). Shrinking is always allowed.
+Result<void> check_quotas(const proto::TenantRecord& t, const UsageDelta& d) {
+  const proto::Quotas& q = t.quotas();
+  auto over = [](uint64_t now, int64_t delta, uint64_t max) {
+    return delta > 0 && max > 0 && now + static_cast<uint64_t>(delta) > max;
+  };
+  if (over(t.bytes(), d.bytes, q.max_bytes()) || over(t.objects(), d.objects, q.max_objects()) ||
+      over(t.buckets(), d.buckets, q.max_buckets())) {
+    return Errc::kQuotaExceeded;
+  }
+  return {};
+}
+
+void apply_usage(Slot<proto::TenantRecord>& slot, const UsageDelta& d) {
+  if (d.bytes == 0 && d.objects == 0 && d.buckets == 0) {
+    return;
+  }
+  proto::TenantRecord& t = *slot.value;
+  auto add = [](uint64_t now, int64_t delta) {
+    return delta >= 0 ? now + static_cast<uint64_t>(delta)
+                      : now - std::min(now, static_cast<uint64_t>(-delta));
+  };
+  t.set_bytes(add(t.bytes(), d.bytes));
+  t.set_objects(add(t.objects(), d.objects));
+  t.set_buckets(add(t.buckets(), d.buckets));
+  slot.dirty = true;
+}
+
+// Loads the tenant and checks `d` against its quotas (the read phase of a projection).
+Result<Slot<proto::TenantRecord>*> usage_change(ViewTxn& txn, const proto::Event& event,
+                                                const UsageDelta& d) {
+  auto t = tenant_of(txn, event.tenant());
+  if (!t) {
+    return t.error();
+  }
+  if (auto ok = check_quotas(*(*t)->value, d); !ok) {
+    return ok.error();
+  }
+  return *t;
+}
+
 Result<Projected> project_artifact_committed(const proto::Event& event, ViewTxn& txn) {
   const proto::ArtifactCommitted& put = event.artifact_committed();
   // Reads.
@@ -283,11 +366,23 @@ Result<Projected> project_artifact_committed(const proto::Event& event, ViewTxn&
     }
     upload = std::move(*u);
   }
+  UsageDelta delta;
+  delta.bytes =
+      static_cast<int64_t>(size_of(put)) - (previous ? static_cast<int64_t>(previous->size()) : 0);
+  delta.objects = previous ? 0 : 1;
+  for (const BlobUse& part : upload.part_blobs) {
+    delta.bytes -= static_cast<int64_t>(part.size);  // the parts become the object
+  }
+  auto tenant = usage_change(txn, event, delta);
+  if (!tenant) {
+    return tenant.error();
+  }
 
   // Writes. Reference the new blobs before releasing anything: an overwrite that keeps a blob
   // (a metadata-only copy onto itself) or a completion that keeps a part must not release it.
   Projected out;
   const uint64_t size = size_of(put);
+  apply_usage(**tenant, delta);
   for (BlobUse& u : fresh) {
     reference(*u.slot, u.driver, u.size);
   }
@@ -347,7 +442,13 @@ Result<Projected> project_artifact_deleted(const proto::Event& event, ViewTxn& t
   if (auto l = load(txn, uses); !l) {
     return l.error();
   }
+  const UsageDelta delta{.bytes = -static_cast<int64_t>(old.size()), .objects = -1, .buckets = 0};
+  auto tenant = usage_change(txn, event, delta);
+  if (!tenant) {
+    return tenant.error();
+  }
 
+  apply_usage(**tenant, delta);
   release_all(uses, out);
   if (auto& c = (*container)->value) {
     c->set_artifact_count(c->artifact_count() - 1);
@@ -376,8 +477,8 @@ Result<Projected> project_artifact_tagged(const proto::Event& event, ViewTxn& tx
 
 Result<Projected> project_upload_created(const proto::Event& event, ViewTxn& txn) {
   const proto::UploadCreated& created = event.upload_created();
-  auto upload = txn.upload(
-      upload_key(event.tenant(), event.container(), event.path(), created.upload_id()));
+  auto upload =
+      txn.upload(upload_key(event.tenant(), event.container(), event.path(), created.upload_id()));
   if (!upload) {
     return upload.error();
   }
@@ -395,8 +496,8 @@ Result<Projected> project_upload_created(const proto::Event& event, ViewTxn& txn
 
 Result<Projected> project_part_uploaded(const proto::Event& event, ViewTxn& txn) {
   const proto::PartUploaded& uploaded = event.part_uploaded();
-  auto upload = txn.upload(
-      upload_key(event.tenant(), event.container(), event.path(), uploaded.upload_id()));
+  auto upload =
+      txn.upload(upload_key(event.tenant(), event.container(), event.path(), uploaded.upload_id()));
   if (!upload) {
     return upload.error();
   }
@@ -421,8 +522,16 @@ Result<Projected> project_part_uploaded(const proto::Event& event, ViewTxn& txn)
   if (auto l = load(txn, replaced); !l) {
     return l.error();
   }
+  UsageDelta delta;
+  delta.bytes = static_cast<int64_t>(uploaded.part().size()) -
+                (replaced.empty() ? 0 : static_cast<int64_t>(replaced[0].size));
+  auto tenant = usage_change(txn, event, delta);
+  if (!tenant) {
+    return tenant.error();
+  }
 
   Projected out;
+  apply_usage(**tenant, delta);
   reference(*fresh[0].slot, fresh[0].driver, fresh[0].size);
   release_all(replaced, out);
   proto::PartRecord& p = (*part)->value.emplace();
@@ -450,6 +559,15 @@ Result<Projected> project_upload_aborted(const proto::Event& event, ViewTxn& txn
     out.no_op = true;
     return out;
   }
+  UsageDelta delta;
+  for (const BlobUse& part : u->part_blobs) {
+    delta.bytes -= static_cast<int64_t>(part.size);
+  }
+  auto tenant = usage_change(txn, event, delta);
+  if (!tenant) {
+    return tenant.error();
+  }
+  apply_usage(**tenant, delta);
   remove_upload(*u, out);
   return out;
 }
@@ -464,10 +582,17 @@ Result<Projected> project_container_created(const proto::Event& event, ViewTxn& 
     out.no_op = true;  // the actor never lets this happen; replay treats it as harmless
     return out;
   }
+  const UsageDelta delta{.bytes = 0, .objects = 0, .buckets = 1};
+  auto tenant = usage_change(txn, event, delta);
+  if (!tenant) {
+    return tenant.error();
+  }
+  apply_usage(**tenant, delta);
   proto::ContainerRecord& c = (*container)->value.emplace();
   c.set_created_unix_nanos(event.time_unix_nanos());
   c.set_created_sequence(event.sequence());
   c.set_region(event.container_created().region());
+  c.set_acl(event.container_created().acl());
   (*container)->dirty = true;
   return out;
 }
@@ -477,8 +602,269 @@ Result<Projected> project_container_deleted(const proto::Event& event, ViewTxn& 
   if (!container) {
     return container.error();
   }
+  Projected out;
+  if (!(*container)->value) {
+    out.no_op = true;
+    return out;
+  }
+  const UsageDelta delta{.bytes = 0, .objects = 0, .buckets = -1};
+  auto tenant = usage_change(txn, event, delta);
+  if (!tenant) {
+    return tenant.error();
+  }
+  apply_usage(**tenant, delta);
   (*container)->value.reset();
   (*container)->dirty = true;
+  return out;
+}
+
+// --- identity ----------------------------------------------------------------------------
+
+void insert_sorted(google::protobuf::RepeatedPtrField<std::string>* list, const std::string& v) {
+  const auto at = std::lower_bound(list->begin(), list->end(), v);
+  if (at == list->end() || *at != v) {
+    list->Add(std::string(v));
+    std::sort(list->begin(), list->end());
+  }
+}
+
+void erase_value(google::protobuf::RepeatedPtrField<std::string>* list, const std::string& v) {
+  const auto at = std::find(list->begin(), list->end(), v);
+  if (at != list->end()) {
+    list->erase(at);
+  }
+}
+
+Result<Projected> project_tenant_created(const proto::Event& event, ViewTxn& txn) {
+  auto t = tenant_of(txn, event.tenant());
+  if (!t) {
+    return t.error();
+  }
+  Projected out;
+  proto::TenantRecord& r = *(*t)->value;
+  if (r.created()) {
+    out.no_op = true;
+    return out;
+  }
+  r.set_created(true);
+  r.set_created_unix_nanos(event.time_unix_nanos());
+  *r.mutable_quotas() = event.tenant_created().quotas();
+  (*t)->dirty = true;
+  return out;
+}
+
+Result<Projected> project_tenant_quotas_changed(const proto::Event& event, ViewTxn& txn) {
+  auto t = tenant_of(txn, event.tenant());
+  if (!t) {
+    return t.error();
+  }
+  *(*t)->value->mutable_quotas() = event.tenant_quotas_changed().quotas();
+  (*t)->dirty = true;
+  return Projected{};
+}
+
+Result<Projected> project_tenant_deleted(const proto::Event& event, ViewTxn& txn) {
+  auto t = txn.tenant(event.tenant());
+  if (!t) {
+    return t.error();
+  }
+  (*t)->value.reset();
+  (*t)->dirty = true;
+  return Projected{};
+}
+
+Result<Projected> project_user_created(const proto::Event& event, ViewTxn& txn) {
+  const proto::UserCreated& created = event.user_created();
+  auto u = txn.user(user_key(event.tenant(), created.user()));
+  if (!u) {
+    return u.error();
+  }
+  Projected out;
+  if ((*u)->value) {
+    out.no_op = true;
+    return out;
+  }
+  proto::UserRecord& r = (*u)->value.emplace();
+  r.set_role(created.role());
+  r.set_created_unix_nanos(event.time_unix_nanos());
+  (*u)->dirty = true;
+  return out;
+}
+
+Result<Projected> project_user_deleted(const proto::Event& event, ViewTxn& txn) {
+  const std::string& name = event.user_deleted().user();
+  auto u = txn.user(user_key(event.tenant(), name));
+  if (!u) {
+    return u.error();
+  }
+  Projected out;
+  if (!(*u)->value) {
+    out.no_op = true;
+    return out;
+  }
+  // Its keys and grants go with it.
+  std::vector<Slot<proto::KeyRecord>*> keys;
+  for (const auto& k : (*u)->value->access_keys()) {
+    auto slot = txn.access_key(k);
+    if (!slot) {
+      return slot.error();
+    }
+    keys.push_back(*slot);
+  }
+  std::vector<Slot<proto::GrantRecord>*> grants;
+  for (const auto& c : (*u)->value->grants()) {
+    auto slot = txn.grant(grant_key(event.tenant(), name, c));
+    if (!slot) {
+      return slot.error();
+    }
+    grants.push_back(*slot);
+  }
+  for (auto* k : keys) {
+    k->value.reset();
+    k->dirty = true;
+  }
+  for (auto* g : grants) {
+    g->value.reset();
+    g->dirty = true;
+  }
+  (*u)->value.reset();
+  (*u)->dirty = true;
+  return out;
+}
+
+Result<Projected> project_access_key_created(const proto::Event& event, ViewTxn& txn) {
+  const proto::AccessKeyCreated& created = event.access_key_created();
+  auto k = txn.access_key(created.access_key());
+  if (!k) {
+    return k.error();
+  }
+  auto u = txn.user(user_key(event.tenant(), created.user()));
+  if (!u) {
+    return u.error();
+  }
+  if (!(*u)->value) {
+    return Errc::kNotFound;  // the user was deleted earlier in the log
+  }
+  Projected out;
+  if ((*k)->value) {
+    out.no_op = true;
+    return out;
+  }
+  proto::KeyRecord& r = (*k)->value.emplace();
+  r.set_tenant(event.tenant());
+  r.set_user(created.user());
+  *r.mutable_secret() = created.secret();
+  r.set_enabled(true);
+  *r.mutable_rate_limit() = created.rate_limit();
+  r.set_created_unix_nanos(event.time_unix_nanos());
+  (*k)->dirty = true;
+  insert_sorted((*u)->value->mutable_access_keys(), created.access_key());
+  (*u)->dirty = true;
+  return out;
+}
+
+Result<Projected> project_access_key_changed(const proto::Event& event, ViewTxn& txn) {
+  const proto::AccessKeyChanged& change = event.access_key_changed();
+  auto k = txn.access_key(change.access_key());
+  if (!k) {
+    return k.error();
+  }
+  Projected out;
+  if (!(*k)->value) {
+    out.no_op = true;
+    return out;
+  }
+  if (change.has_enabled()) {
+    (*k)->value->set_enabled(change.enabled());
+  }
+  if (change.rate_limit_changed()) {
+    *(*k)->value->mutable_rate_limit() = change.rate_limit();
+  }
+  (*k)->dirty = true;
+  return out;
+}
+
+Result<Projected> project_access_key_deleted(const proto::Event& event, ViewTxn& txn) {
+  const std::string& id = event.access_key_deleted().access_key();
+  auto k = txn.access_key(id);
+  if (!k) {
+    return k.error();
+  }
+  Projected out;
+  if (!(*k)->value) {
+    out.no_op = true;
+    return out;
+  }
+  auto u = txn.user(user_key((*k)->value->tenant(), (*k)->value->user()));
+  if (!u) {
+    return u.error();
+  }
+  if ((*u)->value) {
+    erase_value((*u)->value->mutable_access_keys(), id);
+    (*u)->dirty = true;
+  }
+  (*k)->value.reset();
+  (*k)->dirty = true;
+  return out;
+}
+
+Result<Projected> project_grant_changed(const proto::Event& event, ViewTxn& txn) {
+  const proto::GrantChanged& change = event.grant_changed();
+  auto g = txn.grant(grant_key(event.tenant(), change.user(), event.container()));
+  if (!g) {
+    return g.error();
+  }
+  auto u = txn.user(user_key(event.tenant(), change.user()));
+  if (!u) {
+    return u.error();
+  }
+  if (!(*u)->value) {
+    return Errc::kNotFound;
+  }
+  if (change.read() || change.write()) {
+    proto::GrantRecord& r = (*g)->value.emplace();
+    r.set_read(change.read());
+    r.set_write(change.write());
+    insert_sorted((*u)->value->mutable_grants(), event.container());
+  } else {
+    (*g)->value.reset();
+    erase_value((*u)->value->mutable_grants(), event.container());
+  }
+  (*g)->dirty = true;
+  (*u)->dirty = true;
+  return Projected{};
+}
+
+Result<Projected> project_container_acl_changed(const proto::Event& event, ViewTxn& txn) {
+  auto c = txn.container(container_key(event.tenant(), event.container()));
+  if (!c) {
+    return c.error();
+  }
+  Projected out;
+  if (!(*c)->value) {
+    out.no_op = true;
+    return out;
+  }
+  (*c)->value->set_acl(event.container_acl_changed().acl());
+  (*c)->dirty = true;
+  return out;
+}
+
+Result<Projected> project_secrets_reencrypted(const proto::Event& event, ViewTxn& txn) {
+  std::vector<std::pair<Slot<proto::KeyRecord>*, const proto::SealedSecret*>> changes;
+  for (const auto& s : event.secrets_reencrypted().secrets()) {
+    auto k = txn.access_key(s.access_key());
+    if (!k) {
+      return k.error();
+    }
+    if ((*k)->value) {
+      changes.emplace_back(*k, &s.secret());
+    }
+  }
+  for (auto& [slot, secret] : changes) {
+    *slot->value->mutable_secret() = *secret;
+    slot->dirty = true;
+  }
   return Projected{};
 }
 
@@ -504,6 +890,30 @@ Result<Projected> project(const proto::Event& event, ViewTxn& txn) {
       return project_part_uploaded(event, txn);
     case proto::Event::kUploadAborted:
       return project_upload_aborted(event, txn);
+    case proto::Event::kTenantCreated:
+      return project_tenant_created(event, txn);
+    case proto::Event::kTenantQuotasChanged:
+      return project_tenant_quotas_changed(event, txn);
+    case proto::Event::kTenantDeleted:
+      return project_tenant_deleted(event, txn);
+    case proto::Event::kUserCreated:
+      return project_user_created(event, txn);
+    case proto::Event::kUserDeleted:
+      return project_user_deleted(event, txn);
+    case proto::Event::kAccessKeyCreated:
+      return project_access_key_created(event, txn);
+    case proto::Event::kAccessKeyChanged:
+      return project_access_key_changed(event, txn);
+    case proto::Event::kAccessKeyDeleted:
+      return project_access_key_deleted(event, txn);
+    case proto::Event::kGrantChanged:
+      return project_grant_changed(event, txn);
+    case proto::Event::kContainerAclChanged:
+      return project_container_acl_changed(event, txn);
+    case proto::Event::kAccessDenied:
+      return Projected{.released = {}, .no_op = true};
+    case proto::Event::kSecretsReencrypted:
+      return project_secrets_reencrypted(event, txn);
     case proto::Event::PAYLOAD_NOT_SET:
       break;
   }

@@ -20,6 +20,11 @@
 //   artifact does not use are released. With shares_blobs, a blob nobody references any more
 //   (the source of a copy was deleted earlier in the log) refuses the event.
 //
+// Every event that changes what a tenant stores (buckets, objects, bytes of objects and of
+// parts) updates the tenant's usage, and is refused with Errc::kQuotaExceeded when it would
+// grow past one of the tenant's quotas: checked here, in log order, concurrent writers cannot
+// both take the last bytes. The identity events maintain tenants, users, keys and grants.
+//
 // Every projection reads first and writes after: once it starts changing records it cannot
 // fail, so a refused event leaves no trace.
 
@@ -60,6 +65,10 @@ class ViewTxn {
   [[nodiscard]] Result<Slot<proto::BlobRecord>*> blob(const std::string& key);
   [[nodiscard]] Result<Slot<proto::UploadRecord>*> upload(const std::string& key);
   [[nodiscard]] Result<Slot<proto::PartRecord>*> part(const std::string& key);
+  [[nodiscard]] Result<Slot<proto::TenantRecord>*> tenant(const std::string& key);
+  [[nodiscard]] Result<Slot<proto::UserRecord>*> user(const std::string& key);
+  [[nodiscard]] Result<Slot<proto::KeyRecord>*> access_key(const std::string& key);
+  [[nodiscard]] Result<Slot<proto::GrantRecord>*> grant(const std::string& key);
 
   // Adds a log entry to the batch.
   void put_log(std::string_view key, std::string_view value);
@@ -86,6 +95,10 @@ class ViewTxn {
   Map<proto::BlobRecord> blobs_;
   Map<proto::UploadRecord> uploads_;
   Map<proto::PartRecord> parts_;
+  Map<proto::TenantRecord> tenants_;
+  Map<proto::UserRecord> users_;
+  Map<proto::KeyRecord> keys_;
+  Map<proto::GrantRecord> grants_;
   rocksdb::WriteBatch batch_;
   size_t log_entries_ = 0;
 };

@@ -12,7 +12,8 @@ namespace vaultaire::events {
 namespace {
 
 constexpr std::array<std::string_view, kCfCount> kCfNames = {
-    "log", "containers", "artifacts", "blobs", "meta", "uploads", "parts"};
+    "log",   "containers", "artifacts", "blobs", "meta",  "uploads",
+    "parts", "tenants",    "users",     "keys",  "grants"};
 
 rocksdb::ColumnFamilyOptions cf_options(Cf cf) {
   rocksdb::ColumnFamilyOptions o;

@@ -10,6 +10,10 @@
 //   meta        ascii name                            format version, consumer checkpoints
 //   uploads     tenant \0 container \0 path \0 id      proto::UploadRecord (multipart in progress)
 //   parts       tenant \0 container \0 id \0 BE u32    proto::PartRecord
+//   tenants     tenant                                proto::TenantRecord (quotas, usage)
+//   users       tenant \0 user                        proto::UserRecord
+//   keys        access key id                         proto::KeyRecord (secret sealed)
+//   grants      tenant \0 user \0 container           proto::GrantRecord
 //
 // Views are every column family but `log` and `meta`: they are a pure function of the log.
 // A Store is opened read-write by the server (primary), as a secondary instance by vaultctl
@@ -28,12 +32,25 @@
 
 namespace vaultaire::events {
 
-enum class Cf : int { kLog = 0, kContainers, kArtifacts, kBlobs, kMeta, kUploads, kParts };
-inline constexpr int kCfCount = 7;
+enum class Cf : int {
+  kLog = 0,
+  kContainers,
+  kArtifacts,
+  kBlobs,
+  kMeta,
+  kUploads,
+  kParts,
+  kTenants,
+  kUsers,
+  kKeys,
+  kGrants
+};
+inline constexpr int kCfCount = 11;
 
 // The view column families, in digest order.
-inline constexpr std::array<Cf, 5> kViewCfs = {Cf::kContainers, Cf::kArtifacts, Cf::kBlobs,
-                                               Cf::kUploads, Cf::kParts};
+inline constexpr std::array<Cf, 9> kViewCfs = {Cf::kContainers, Cf::kArtifacts, Cf::kBlobs,
+                                               Cf::kUploads,    Cf::kParts,     Cf::kTenants,
+                                               Cf::kUsers,      Cf::kKeys,      Cf::kGrants};
 
 std::string_view cf_name(Cf cf) noexcept;
 

@@ -83,13 +83,13 @@ Result<bool> ViewReader::has_artifacts(std::string_view tenant, std::string_view
   return it->Valid();
 }
 
-Result<proto::UploadRecord> ViewReader::upload(std::string_view tenant,
-                                               std::string_view container, std::string_view path,
+Result<proto::UploadRecord> ViewReader::upload(std::string_view tenant, std::string_view container,
+                                               std::string_view path,
                                                std::string_view upload_id) const {
   rocksdb::PinnableSlice bytes;
-  const rocksdb::Status s = store_.db()->Get(rocksdb::ReadOptions(), store_.cf(Cf::kUploads),
-                                             upload_key(tenant, container, path, upload_id),
-                                             &bytes);
+  const rocksdb::Status s =
+      store_.db()->Get(rocksdb::ReadOptions(), store_.cf(Cf::kUploads),
+                       upload_key(tenant, container, path, upload_id), &bytes);
   if (s.IsNotFound()) {
     return Errc::kNoSuchUpload;
   }
@@ -143,7 +143,7 @@ Result<proto::UploadList> ViewReader::list_uploads(std::string_view tenant,
   proto::UploadList out;
   const uint32_t max = request.max_uploads();
   uint32_t emitted = 0;
-  for (; it->Valid(); ) {
+  for (; it->Valid();) {
     const std::string_view key = to_view(it->key());
     const std::string_view rest = key.substr(base.size());
     const size_t nul = rest.rfind('\0');
@@ -241,6 +241,138 @@ Result<std::vector<ViewReader::UploadRef>> ViewReader::uploads_started_before(
   }
   if (!it->status().ok()) {
     return to_error_code(it->status(), "scan uploads");
+  }
+  return out;
+}
+
+namespace {
+
+template <typename Record>
+Result<Record> get_record(const Store& store, Cf cf, const std::string& key, const char* what) {
+  rocksdb::PinnableSlice bytes;
+  const rocksdb::Status s = store.db()->Get(rocksdb::ReadOptions(), store.cf(cf), key, &bytes);
+  if (s.IsNotFound()) {
+    return Errc::kNotFound;
+  }
+  if (!s.ok()) {
+    return to_error_code(s, what);
+  }
+  Record record;
+  if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Errc::kCorruption;
+  }
+  return record;
+}
+
+// Calls fn(key, value) for every record of `cf` whose key starts with `prefix`.
+template <typename Fn>
+Result<void> scan(const Store& store, Cf cf, const std::string& prefix, Fn fn) {
+  rocksdb::ReadOptions ro;
+  const std::string upper = prefix_successor(prefix);
+  rocksdb::Slice upper_slice(upper);
+  if (!upper.empty()) {
+    ro.iterate_upper_bound = &upper_slice;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(ro, store.cf(cf)));
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    if (auto r = fn(std::string_view(it->key().data(), it->key().size()), it->value()); !r) {
+      return r;
+    }
+  }
+  if (!it->status().ok()) {
+    return to_error_code(it->status(), "scan");
+  }
+  return {};
+}
+
+template <typename Record>
+Result<void> parse_into(const rocksdb::Slice& value, Record* out) {
+  if (!out->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return Errc::kCorruption;
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<proto::TenantRecord> ViewReader::tenant(std::string_view tenant) const {
+  return get_record<proto::TenantRecord>(store_, Cf::kTenants, std::string(tenant), "get tenant");
+}
+
+Result<proto::TenantList> ViewReader::tenants() const {
+  proto::TenantList out;
+  auto r = scan(store_, Cf::kTenants, "", [&](std::string_view key, const rocksdb::Slice& v) {
+    proto::TenantEntry* e = out.add_tenants();
+    e->set_name(std::string(key));
+    return parse_into(v, e->mutable_record());
+  });
+  if (!r) {
+    return r.error();
+  }
+  return out;
+}
+
+Result<proto::UserRecord> ViewReader::user(std::string_view tenant, std::string_view user) const {
+  return get_record<proto::UserRecord>(store_, Cf::kUsers, user_key(tenant, user), "get user");
+}
+
+Result<proto::UserList> ViewReader::users(std::string_view tenant) const {
+  proto::UserList out;
+  const std::string prefix = tenant_prefix(tenant);
+  auto r = scan(store_, Cf::kUsers, prefix, [&](std::string_view key, const rocksdb::Slice& v) {
+    proto::UserEntry* e = out.add_users();
+    e->set_name(std::string(key.substr(prefix.size())));
+    return parse_into(v, e->mutable_record());
+  });
+  if (!r) {
+    return r.error();
+  }
+  return out;
+}
+
+Result<proto::KeyRecord> ViewReader::access_key(std::string_view access_key) const {
+  return get_record<proto::KeyRecord>(store_, Cf::kKeys, std::string(access_key), "get key");
+}
+
+Result<proto::KeyList> ViewReader::access_keys(std::string_view tenant) const {
+  proto::KeyList out;
+  auto r = scan(store_, Cf::kKeys, "", [&](std::string_view key, const rocksdb::Slice& v) {
+    proto::KeyRecord record;
+    if (auto p = parse_into(v, &record); !p) {
+      return p;
+    }
+    if (tenant.empty() || record.tenant() == tenant) {
+      proto::KeyEntry* e = out.add_keys();
+      e->set_access_key(std::string(key));
+      *e->mutable_record() = std::move(record);
+    }
+    return Result<void>{};
+  });
+  if (!r) {
+    return r.error();
+  }
+  return out;
+}
+
+Result<proto::GrantRecord> ViewReader::grant(std::string_view tenant, std::string_view user,
+                                             std::string_view container) const {
+  return get_record<proto::GrantRecord>(store_, Cf::kGrants, grant_key(tenant, user, container),
+                                        "get grant");
+}
+
+Result<proto::GrantList> ViewReader::grants(std::string_view tenant) const {
+  proto::GrantList out;
+  const std::string prefix = tenant_prefix(tenant);
+  auto r = scan(store_, Cf::kGrants, prefix, [&](std::string_view key, const rocksdb::Slice& v) {
+    const std::string_view rest = key.substr(prefix.size());
+    const size_t nul = rest.find('\0');
+    proto::GrantEntry* e = out.add_grants();
+    e->set_user(std::string(rest.substr(0, nul)));
+    e->set_container(std::string(rest.substr(nul + 1)));
+    return parse_into(v, e->mutable_record());
+  });
+  if (!r) {
+    return r.error();
   }
   return out;
 }

@@ -55,8 +55,22 @@ class ViewReader {
     std::string path;
     std::string upload_id;
   };
-  [[nodiscard]] Result<std::vector<UploadRef>> uploads_started_before(
-      int64_t before_unix_nanos, size_t limit) const;
+  [[nodiscard]] Result<std::vector<UploadRef>> uploads_started_before(int64_t before_unix_nanos,
+                                                                      size_t limit) const;
+
+  // Identity. Errc::kNotFound when absent. A tenant's record exists once anything happened in
+  // it (its usage); `created` says whether it was created by the admin API.
+  [[nodiscard]] Result<proto::TenantRecord> tenant(std::string_view tenant) const;
+  [[nodiscard]] Result<proto::TenantList> tenants() const;
+  [[nodiscard]] Result<proto::UserRecord> user(std::string_view tenant,
+                                               std::string_view user) const;
+  [[nodiscard]] Result<proto::UserList> users(std::string_view tenant) const;
+  [[nodiscard]] Result<proto::KeyRecord> access_key(std::string_view access_key) const;
+  // Keys of one tenant, or of all tenants when `tenant` is empty.
+  [[nodiscard]] Result<proto::KeyList> access_keys(std::string_view tenant) const;
+  [[nodiscard]] Result<proto::GrantRecord> grant(std::string_view tenant, std::string_view user,
+                                                 std::string_view container) const;
+  [[nodiscard]] Result<proto::GrantList> grants(std::string_view tenant) const;
 
   // True when a view references the blob (the startup sweep keeps those).
   [[nodiscard]] Result<bool> blob_referenced(std::string_view driver,

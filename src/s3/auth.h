@@ -26,6 +26,10 @@ struct Identity {
   std::string tenant;
   std::string principal;  // the access key id, or "anonymous"
   bool anonymous = false;
+  std::string user;                // the tenant's user the key belongs to (empty for root)
+  std::string role;                // "root", "admin" or "member"
+  double requests_per_second = 0;  // the key's rate limit; 0: unlimited
+  double burst = 0;
 };
 
 struct Credential {

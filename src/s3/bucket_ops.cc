@@ -2,6 +2,8 @@
 // ListObjects (v1) and ListObjectsV2.
 
 #include <charconv>
+#include <optional>
+#include <set>
 
 #include <pugixml.hpp>
 
@@ -19,6 +21,19 @@ namespace {
 
 constexpr uint32_t kMaxKeys = 1000;
 
+// The canned ACLs buckets support: private (the default) and public-read.
+S3Result<std::string> canned_acl(const Request& r) {
+  const std::string acl(r.header("x-amz-acl").value_or("private"));
+  if (acl == "private") {
+    return std::string();
+  }
+  if (acl == "public-read") {
+    return acl;
+  }
+  return S3Error(S3Code::kNotImplemented,
+                 "Only the private and public-read canned ACLs are supported.");
+}
+
 }  // namespace
 
 asio::awaitable<void> S3Service::list_buckets(Request& r) {
@@ -29,14 +44,28 @@ asio::awaitable<void> S3Service::list_buckets(Request& r) {
     co_await internal::send_error(r, from_error(reply.error()));
     co_return;
   }
+  // Members see the buckets they have a grant on.
+  std::optional<std::set<std::string>> visible;
+  if (r.auth.identity.role == "member") {
+    proto::Query uq;
+    uq.mutable_get_user()->set_user(r.auth.identity.user);
+    auto user = co_await query(r, std::move(uq));
+    visible.emplace();
+    if (user) {
+      visible->insert(user->user().grants().begin(), user->user().grants().end());
+    }
+  }
   XmlWriter xml;
   xml.open("ListAllMyBucketsResult", true)
       .open("Owner")
-      .element("ID", r.auth.identity.tenant)
-      .element("DisplayName", r.auth.identity.tenant)
+      .element("ID", r.tenant)
+      .element("DisplayName", r.tenant)
       .close("Owner")
       .open("Buckets");
   for (const auto& c : reply->containers().containers()) {
+    if (visible && !visible->contains(c.name())) {
+      continue;
+    }
     xml.open("Bucket")
         .element("Name", c.name())
         .element("CreationDate", format_iso8601(c.record().created_unix_nanos()))
@@ -47,6 +76,11 @@ asio::awaitable<void> S3Service::list_buckets(Request& r) {
 }
 
 asio::awaitable<void> S3Service::create_bucket(Request& r) {
+  auto acl = canned_acl(r);
+  if (!acl) {
+    co_await internal::send_error(r, acl.error());
+    co_return;
+  }
   auto body = co_await internal::read_small_body(r, 64 * 1024);
   if (!body) {
     co_await internal::send_error(r, body.error());
@@ -71,9 +105,11 @@ asio::awaitable<void> S3Service::create_bucket(Request& r) {
   proto::Command c;
   c.set_container(r.bucket);
   c.mutable_create_container()->set_region(options_.auth.region);
+  c.mutable_create_container()->set_acl(*acl);
   auto reply = co_await execute(r, std::move(c));
   if (!reply) {
-    co_await internal::send_error(r, from_error(reply.error()));
+    const S3Error error = co_await command_error(r, reply.error(), 0, 0, 1);
+    co_await internal::send_error(r, error);
     co_return;
   }
   auto res = internal::make_response(r, http::status::ok);
@@ -105,6 +141,70 @@ asio::awaitable<void> S3Service::delete_bucket(Request& r) {
     co_return;
   }
   co_await internal::send(r, internal::make_response(r, http::status::no_content));
+}
+
+asio::awaitable<void> S3Service::get_bucket_acl(Request& r) {
+  proto::Query q;
+  q.set_container(r.bucket);
+  q.mutable_get_container();
+  auto reply = co_await query(r, std::move(q));
+  if (!reply) {
+    co_await internal::send_error(r, from_error(reply.error()));
+    co_return;
+  }
+  XmlWriter xml;
+  xml.open("AccessControlPolicy", true)
+      .open("Owner")
+      .element("ID", r.tenant)
+      .element("DisplayName", r.tenant)
+      .close("Owner")
+      .open("AccessControlList")
+      .open("Grant")
+      .open(
+          "Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+          "xsi:type=\"CanonicalUser\"")
+      .element("ID", r.tenant)
+      .element("DisplayName", r.tenant)
+      .close("Grantee")
+      .element("Permission", "FULL_CONTROL")
+      .close("Grant");
+  if (reply->container().acl() == "public-read") {
+    xml.open("Grant")
+        .open("Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"Group\"")
+        .element("URI", "http://acs.amazonaws.com/groups/global/AllUsers")
+        .close("Grantee")
+        .element("Permission", "READ")
+        .close("Grant");
+  }
+  xml.close("AccessControlList").close("AccessControlPolicy");
+  co_await internal::send_xml(r, xml.take());
+}
+
+asio::awaitable<void> S3Service::put_bucket_acl(Request& r) {
+  auto acl = canned_acl(r);
+  if (!acl) {
+    co_await internal::send_error(r, acl.error());
+    co_return;
+  }
+  auto body = co_await internal::read_small_body(r, 64 * 1024);
+  if (!body) {
+    co_await internal::send_error(r, body.error());
+    co_return;
+  }
+  if (!body->empty()) {
+    co_await internal::send_error(
+        r, S3Error(S3Code::kNotImplemented, "Set a canned ACL with the x-amz-acl header."));
+    co_return;
+  }
+  proto::Command c;
+  c.set_container(r.bucket);
+  c.mutable_set_container_acl()->set_acl(*acl);
+  auto reply = co_await execute(r, std::move(c));
+  if (!reply) {
+    co_await internal::send_error(r, from_error(reply.error()));
+    co_return;
+  }
+  co_await internal::send_empty(r, http::status::ok);
 }
 
 asio::awaitable<void> S3Service::get_bucket_location(Request& r) {
@@ -237,10 +337,7 @@ asio::awaitable<void> S3Service::list_objects(Request& r, bool v2) {
         .element("ETag", "\"" + a.record().etag() + "\"")
         .element("Size", a.record().size());
     if (owner) {
-      xml.open("Owner")
-          .element("ID", r.auth.identity.tenant)
-          .element("DisplayName", r.auth.identity.tenant)
-          .close("Owner");
+      xml.open("Owner").element("ID", r.tenant).element("DisplayName", r.tenant).close("Owner");
     }
     xml.element("StorageClass", "STANDARD").close("Contents");
   }

@@ -136,6 +136,10 @@ S3Code from_error(const boost::system::error_code& ec) {
       return S3Code::kInvalidPartOrder;
     case Errc::kEntityTooSmall:
       return S3Code::kEntityTooSmall;
+    case Errc::kQuotaExceeded:
+      return S3Code::kQuotaExceeded;
+    case Errc::kAccessDenied:
+      return S3Code::kAccessDenied;
     case Errc::kNoSuchBlob:
       return S3Code::kNoSuchKey;
     case Errc::kShuttingDown:

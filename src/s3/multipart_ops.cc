@@ -181,7 +181,9 @@ asio::awaitable<void> S3Service::upload_part(Request& r, bool copy) {
   auto reply = co_await execute(r, std::move(c));
   if (!reply) {
     spoke_.release({internal::blob_ref(blob->driver, blob->blob_id)});
-    co_await internal::send_error(r, from_error(reply.error()));
+    const S3Error error =
+        co_await command_error(r, reply.error(), static_cast<int64_t>(blob->size), 0, 0);
+    co_await internal::send_error(r, error);
     co_return;
   }
   spoke_.release({reply->released().begin(), reply->released().end()});
@@ -262,7 +264,8 @@ asio::awaitable<void> S3Service::complete_multipart_upload(Request& r) {
   }
   auto reply = co_await execute(r, std::move(c));
   if (!reply) {
-    co_await internal::send_error(r, from_error(reply.error()));
+    const S3Error error = co_await command_error(r, reply.error(), 0, 1, 0);
+    co_await internal::send_error(r, error);
     co_return;
   }
   spoke_.release({reply->released().begin(), reply->released().end()});
@@ -327,8 +330,8 @@ asio::awaitable<void> S3Service::list_parts(Request& r) {
       .element("DisplayName", parts.upload().principal())
       .close("Initiator")
       .open("Owner")
-      .element("ID", r.auth.identity.tenant)
-      .element("DisplayName", r.auth.identity.tenant)
+      .element("ID", r.tenant)
+      .element("DisplayName", r.tenant)
       .close("Owner")
       .element("StorageClass", "STANDARD");
   if (!parts.upload().checksum_algorithm().empty()) {
@@ -406,8 +409,8 @@ asio::awaitable<void> S3Service::list_multipart_uploads(Request& r) {
         .element("DisplayName", u.record().principal())
         .close("Initiator")
         .open("Owner")
-        .element("ID", r.auth.identity.tenant)
-        .element("DisplayName", r.auth.identity.tenant)
+        .element("ID", r.tenant)
+        .element("DisplayName", r.tenant)
         .close("Owner")
         .element("StorageClass", "STANDARD")
         .element("Initiated", format_iso8601(u.record().initiated_unix_nanos()))

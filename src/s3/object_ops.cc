@@ -345,6 +345,14 @@ asio::awaitable<void> S3Service::put_object(Request& r) {
       co_return;
     }
   }
+  if (const auto length = r.ex.content_length()) {
+    const auto declared =
+        internal::parse_size(r.header("x-amz-decoded-content-length").value_or(""));
+    if (auto refused = co_await precheck_bytes(r, declared.value_or(*length))) {
+      co_await internal::send_error(r, std::move(*refused));
+      co_return;
+    }
+  }
   auto blob = co_await receive_blob(r);
   if (!blob) {
     co_await internal::send_error(r, blob.error());
@@ -367,7 +375,9 @@ asio::awaitable<void> S3Service::put_object(Request& r) {
   if (!reply) {
     // Not committed: the new blob is garbage now.
     spoke_.release({internal::blob_ref(blob->driver, blob->blob_id)});
-    co_await internal::send_error(r, from_error(reply.error()));
+    const S3Error error =
+        co_await command_error(r, reply.error(), static_cast<int64_t>(blob->size), 1, 0);
+    co_await internal::send_error(r, error);
     co_return;
   }
   spoke_.release({reply->released().begin(), reply->released().end()});
@@ -382,6 +392,9 @@ asio::awaitable<S3Result<S3Service::CopySource>> S3Service::copy_source(Request&
   auto source = internal::parse_copy_source(*r.header("x-amz-copy-source"));
   if (!source) {
     co_return source.error();
+  }
+  if (!co_await has_grant(r, source->first, internal::Access::kRead)) {
+    co_return S3Error(S3Code::kAccessDenied, "No read grant on the copy source's bucket.");
   }
   proto::Query q;
   q.set_container(source->first);
@@ -470,9 +483,11 @@ asio::awaitable<void> S3Service::copy_object(Request& r) {
   c.set_path(r.key);
   *c.mutable_commit_artifact()->mutable_artifact() = std::move(artifact);
   *c.mutable_commit_artifact()->mutable_condition() = *condition;
+  const int64_t copied = static_cast<int64_t>(from.size());
   auto reply = co_await execute(r, std::move(c));
   if (!reply) {
-    co_await internal::send_error(r, from_error(reply.error()));
+    const S3Error error = co_await command_error(r, reply.error(), copied, 1, 0);
+    co_await internal::send_error(r, error);
     co_return;
   }
   spoke_.release({reply->released().begin(), reply->released().end()});

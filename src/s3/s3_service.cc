@@ -68,6 +68,10 @@ std::string_view op_name(Op op) {
       return "AbortMultipartUpload";
     case Op::kListParts:
       return "ListParts";
+    case Op::kGetBucketAcl:
+      return "GetBucketAcl";
+    case Op::kPutBucketAcl:
+      return "PutBucketAcl";
   }
   return "Unknown";
 }
@@ -132,6 +136,16 @@ Op route(const Request& r) {
   if (r.key.empty()) {
     if (r.has_param("location")) {
       return method == http::verb::get ? Op::kGetBucketLocation : Op::kNotImplemented;
+    }
+    if (r.has_param("acl")) {
+      switch (method) {
+        case http::verb::get:
+          return Op::kGetBucketAcl;
+        case http::verb::put:
+          return Op::kPutBucketAcl;
+        default:
+          return Op::kUnknown;
+      }
     }
     if (r.has_param("versioning")) {
       return method == http::verb::get ? Op::kGetBucketVersioning : Op::kNotImplemented;
@@ -204,6 +218,44 @@ Op route(const Request& r) {
   }
 }
 
+Access access_needed(Op op) {
+  switch (op) {
+    case Op::kUnknown:
+    case Op::kNotImplemented:
+    case Op::kListBuckets:
+      return Access::kNone;
+    case Op::kCreateBucket:
+    case Op::kDeleteBucket:
+    case Op::kPutBucketAcl:
+      return Access::kAdmin;
+    case Op::kHeadBucket:
+    case Op::kListObjects:
+    case Op::kListObjectsV2:
+    case Op::kGetBucketLocation:
+    case Op::kGetBucketVersioning:
+    case Op::kGetBucketAcl:
+    case Op::kListMultipartUploads:
+    case Op::kGetObject:
+    case Op::kHeadObject:
+    case Op::kGetObjectTagging:
+    case Op::kListParts:
+      return Access::kRead;
+    case Op::kDeleteObjects:
+    case Op::kPutObject:
+    case Op::kCopyObject:
+    case Op::kDeleteObject:
+    case Op::kPutObjectTagging:
+    case Op::kDeleteObjectTagging:
+    case Op::kCreateMultipartUpload:
+    case Op::kUploadPart:
+    case Op::kUploadPartCopy:
+    case Op::kCompleteMultipartUpload:
+    case Op::kAbortMultipartUpload:
+      return Access::kWrite;
+  }
+  return Access::kAdmin;
+}
+
 const QueryParam* Request::param(std::string_view name) const {
   for (const auto& p : facts.query) {
     if (p.name == name) {
@@ -225,7 +277,7 @@ std::string Request::resource() const {
 
 proto::RequestContext Request::context(const std::string& spoke_id) const {
   proto::RequestContext ctx;
-  ctx.set_tenant(auth.identity.tenant);
+  ctx.set_tenant(tenant);
   ctx.set_request_id(id);
   ctx.set_principal(auth.identity.principal);
   ctx.set_source_address(ex.remote());
@@ -395,6 +447,7 @@ S3Service::S3Service(S3Options options, actors::Hub& hub, actors::Spoke& spoke,
       spoke_(spoke),
       credentials_(credentials),
       clock_(clock),
+      rate_limiter_(clock),
       bytes_in_(&metrics().counter("vaultaire_s3_bytes_received_total",
                                    "Request body bytes received by the S3 listener")),
       bytes_out_(&metrics().counter("vaultaire_s3_bytes_sent_total",
@@ -421,30 +474,39 @@ std::string S3Service::host_bucket(const Request& r) const {
   return host.substr(0, host.size() - suffix.size());
 }
 
-asio::awaitable<void> S3Service::handle(HttpExchange& exchange) {
-  Request r(exchange, new_request_id());
+std::optional<RequestFacts> request_facts(const HttpExchange& exchange) {
   const auto& req = exchange.request();
   const std::string_view target(req.target().data(), req.target().size());
   const Target parts = split_target(target);
-  r.facts.method = std::string(req.method_string());
-  r.facts.raw_path = std::string(parts.path);
+  RequestFacts facts;
+  facts.method = std::string(req.method_string());
+  facts.raw_path = std::string(parts.path);
   for (const auto& field : req) {
     std::string name(field.name_string());
     for (char& c : name) {
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
-    r.facts.headers.push_back({std::move(name), std::string(field.value())});
+    facts.headers.push_back({std::move(name), std::string(field.value())});
   }
-
   auto decoded = uri_decode(parts.path, false);
   auto query = parse_query(parts.query);
-  if (!decoded || !query || decoded->empty() || decoded->front() != '/') {
+  if (!decoded || !query) {
+    return std::nullopt;
+  }
+  facts.decoded_path = std::move(*decoded);
+  facts.query = std::move(*query);
+  return facts;
+}
+
+asio::awaitable<void> S3Service::handle(HttpExchange& exchange) {
+  Request r(exchange, new_request_id());
+  auto facts = request_facts(exchange);
+  if (!facts || facts->decoded_path.empty() || facts->decoded_path.front() != '/') {
     co_await internal::send_error(r, S3Code::kInvalidURI);
     finish(r);
     co_return;
   }
-  r.facts.decoded_path = std::move(*decoded);
-  r.facts.query = std::move(*query);
+  r.facts = std::move(*facts);
 
   const std::string_view path = std::string_view(r.facts.decoded_path).substr(1);
   if (std::string bucket = host_bucket(r); !bucket.empty()) {
@@ -460,6 +522,12 @@ asio::awaitable<void> S3Service::handle(HttpExchange& exchange) {
       r.key = std::string(path.substr(slash + 1));
     }
   }
+  // "tenant:bucket" names a bucket of another tenant's namespace (for anonymous reads of
+  // public buckets); ':' is never part of a bucket name.
+  if (const size_t colon = r.bucket.find(':'); colon != std::string::npos) {
+    r.bucket_tenant = r.bucket.substr(0, colon);
+    r.bucket = r.bucket.substr(colon + 1);
+  }
 
   co_await dispatch(r);
   finish(r);
@@ -474,8 +542,31 @@ asio::awaitable<void> S3Service::dispatch(Request& r) {
     co_return;
   }
   r.auth = std::move(*auth);
-  if (r.auth.identity.anonymous) {
-    co_await internal::send_error(r, S3Code::kAccessDenied);
+  const Identity& identity = r.auth.identity;
+  // Whose bucket namespace: the key's tenant; for anonymous requests the tenant the bucket name
+  // carries ("acme:photos"), else the default one. A key never reaches another tenant's.
+  if (identity.anonymous) {
+    r.tenant = r.bucket_tenant.empty() ? "default" : r.bucket_tenant;
+  } else {
+    r.tenant = identity.tenant;
+    if (!r.bucket_tenant.empty() && r.bucket_tenant != identity.tenant) {
+      co_await deny(r, "the bucket belongs to another tenant");
+      co_return;
+    }
+    const auto decision =
+        rate_limiter_.take(identity.principal, identity.requests_per_second, identity.burst);
+    if (!decision.allowed) {
+      r.extra_headers.emplace_back("Retry-After", std::to_string(decision.retry_after_seconds));
+      co_await internal::send_error(r, S3Code::kSlowDown);
+      co_return;
+    }
+  }
+  if (auto refused = co_await authorize(r)) {
+    if (refused->code == S3Code::kAccessDenied) {
+      co_await deny(r, std::string(refused->text()));
+    } else {
+      co_await internal::send_error(r, std::move(*refused));
+    }
     co_return;
   }
   switch (r.op) {
@@ -557,7 +648,122 @@ asio::awaitable<void> S3Service::dispatch(Request& r) {
     case Op::kListParts:
       co_await list_parts(r);
       break;
+    case Op::kGetBucketAcl:
+      co_await get_bucket_acl(r);
+      break;
+    case Op::kPutBucketAcl:
+      co_await put_bucket_acl(r);
+      break;
   }
+}
+
+asio::awaitable<std::optional<S3Error>> S3Service::authorize(Request& r) {
+  const Identity& id = r.auth.identity;
+  const internal::Access need = internal::access_needed(r.op);
+  if (id.anonymous) {
+    // Anonymous requests read public-read buckets, nothing else.
+    const bool reading = r.op == Op::kGetObject || r.op == Op::kHeadObject ||
+                         r.op == Op::kListObjects || r.op == Op::kListObjectsV2 ||
+                         r.op == Op::kHeadBucket;
+    if (!reading) {
+      co_return S3Error(S3Code::kAccessDenied,
+                        "Anonymous access is only for reading public-read buckets.");
+    }
+    proto::Query q;
+    q.set_container(r.bucket);
+    q.mutable_get_container();
+    auto container = co_await query(r, std::move(q));
+    if (!container || container->container().acl() != "public-read") {
+      co_return S3Error(S3Code::kAccessDenied, "The bucket is not public.");
+    }
+    co_return std::nullopt;
+  }
+  if (id.role != "member" || need == internal::Access::kNone) {
+    co_return std::nullopt;  // root and tenant admins use every bucket of their tenant
+  }
+  if (need == internal::Access::kAdmin) {
+    co_return S3Error(S3Code::kAccessDenied, "Only a tenant admin may do this.");
+  }
+  if (auto granted = co_await has_grant(r, r.bucket, need); !granted) {
+    co_return S3Error(S3Code::kAccessDenied, "No grant on this bucket.");
+  }
+  co_return std::nullopt;
+}
+
+asio::awaitable<bool> S3Service::has_grant(Request& r, std::string bucket, internal::Access need) {
+  const Identity& id = r.auth.identity;
+  if (id.role != "member") {
+    co_return true;
+  }
+  proto::Query q;
+  q.set_container(std::move(bucket));
+  q.mutable_get_grant()->set_user(id.user);
+  auto grant = co_await query(r, std::move(q));
+  if (!grant) {
+    co_return false;
+  }
+  co_return need == internal::Access::kRead ? grant->grant().read() : grant->grant().write();
+}
+
+asio::awaitable<S3Error> S3Service::command_error(Request& r, boost::system::error_code ec,
+                                                  int64_t bytes, int64_t objects, int64_t buckets) {
+  if (!is(ec, Errc::kQuotaExceeded)) {
+    co_return S3Error(from_error(ec));
+  }
+  proto::Query q;
+  q.mutable_get_tenant();
+  auto tenant = co_await query(r, std::move(q));
+  if (!tenant) {
+    co_return S3Error(S3Code::kQuotaExceeded);
+  }
+  const proto::TenantRecord& t = tenant->tenant();
+  const proto::Quotas& quotas = t.quotas();
+  auto over = [](uint64_t now, int64_t delta, uint64_t max) {
+    return max > 0 && delta > 0 && now + static_cast<uint64_t>(delta) > max;
+  };
+  std::string which;
+  if (over(t.buckets(), buckets, quotas.max_buckets())) {
+    which = "max_buckets=" + std::to_string(quotas.max_buckets()) + " (the tenant has " +
+            std::to_string(t.buckets()) + " buckets)";
+  } else if (over(t.objects(), objects, quotas.max_objects())) {
+    which = "max_objects=" + std::to_string(quotas.max_objects()) + " (the tenant stores " +
+            std::to_string(t.objects()) + " objects)";
+  } else {
+    which = "max_bytes=" + std::to_string(quotas.max_bytes()) + " (the tenant stores " +
+            std::to_string(t.bytes()) + " bytes)";
+  }
+  co_return S3Error(S3Code::kQuotaExceeded,
+                    "The request would exceed the tenant's quota " + which + ".");
+}
+
+asio::awaitable<std::optional<S3Error>> S3Service::precheck_bytes(Request& r, uint64_t bytes) {
+  proto::Query q;
+  q.mutable_get_tenant();
+  auto tenant = co_await query(r, std::move(q));
+  if (!tenant) {
+    co_return std::nullopt;  // no record yet: nothing stored, no quota set
+  }
+  const proto::TenantRecord& t = tenant->tenant();
+  if (t.quotas().max_bytes() > 0 && t.bytes() + bytes > t.quotas().max_bytes()) {
+    co_return co_await command_error(r, Errc::kQuotaExceeded, static_cast<int64_t>(bytes), 0, 0);
+  }
+  co_return std::nullopt;
+}
+
+asio::awaitable<void> S3Service::deny(Request& r, std::string reason) {
+  // Denials are events too, so audit sees who tried what.
+  proto::Command c;
+  c.set_container(r.bucket);
+  c.set_path(r.key);
+  proto::AccessDenied& d = *c.mutable_record_denial()->mutable_denial();
+  d.set_action(std::string(internal::op_name(r.op)));
+  d.set_resource(r.resource());
+  d.set_reason(reason);
+  if (r.tenant.empty()) {
+    r.tenant = r.auth.identity.tenant;
+  }
+  (void)co_await execute(r, std::move(c));
+  co_await internal::send_error(r, S3Error(S3Code::kAccessDenied, std::move(reason)));
 }
 
 asio::awaitable<Result<proto::QueryReply>> S3Service::query(Request& r, proto::Query q) {

@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "s3/auth.h"
 #include "s3/http_server.h"
+#include "s3/rate_limiter.h"
 
 namespace vaultaire {
 class Counter;
@@ -24,6 +25,7 @@ namespace vaultaire::s3 {
 namespace internal {
 struct Request;
 enum class Op : int;
+enum class Access;
 }  // namespace internal
 
 struct S3Options {
@@ -33,6 +35,10 @@ struct S3Options {
   bool access_log = true;                 // one info line per request on the "access" logger
   std::string domain;  // set: Host BUCKET.<domain> addresses BUCKET (virtual-hosted style)
 };
+
+// What authentication needs of an HTTP request: method, paths (raw and decoded), decoded query,
+// headers with lowercase names. nullopt for a target that does not decode (InvalidURI).
+std::optional<RequestFacts> request_facts(const HttpExchange& exchange);
 
 class S3Service {
  public:
@@ -46,6 +52,20 @@ class S3Service {
 
  private:
   asio::awaitable<void> dispatch(internal::Request& r);
+  // Whether the authenticated principal may do r.op on r.bucket: tenant admins and root may do
+  // anything in their tenant, members what their grants allow, anonymous requests read
+  // public-read buckets. The refusal, if any.
+  asio::awaitable<std::optional<S3Error>> authorize(internal::Request& r);
+  asio::awaitable<bool> has_grant(internal::Request& r, std::string bucket, internal::Access need);
+  // The S3 error for a failed command; a refused quota names the quota, from the tenant's
+  // usage and the change attempted (`bytes`, `objects`, `buckets`).
+  asio::awaitable<S3Error> command_error(internal::Request& r, boost::system::error_code ec,
+                                         int64_t bytes, int64_t objects, int64_t buckets);
+  // QuotaExceeded when adding `bytes` would pass the tenant's byte quota (checked before a
+  // body is read; the commit checks again, exactly).
+  asio::awaitable<std::optional<S3Error>> precheck_bytes(internal::Request& r, uint64_t bytes);
+  // Answers AccessDenied and records the denial as an event.
+  asio::awaitable<void> deny(internal::Request& r, std::string reason);
 
   // Service and bucket operations (bucket_ops.cc).
   asio::awaitable<void> list_buckets(internal::Request& r);
@@ -55,6 +75,8 @@ class S3Service {
   asio::awaitable<void> list_objects(internal::Request& r, bool v2);
   asio::awaitable<void> get_bucket_location(internal::Request& r);
   asio::awaitable<void> get_bucket_versioning(internal::Request& r);
+  asio::awaitable<void> get_bucket_acl(internal::Request& r);
+  asio::awaitable<void> put_bucket_acl(internal::Request& r);
 
   // Object operations (object_ops.cc).
   asio::awaitable<void> put_object(internal::Request& r);
@@ -113,6 +135,7 @@ class S3Service {
   actors::Spoke& spoke_;
   const CredentialStore& credentials_;
   const Clock& clock_;
+  RateLimiter rate_limiter_;
   Counter* bytes_in_;
   Counter* bytes_out_;
 };

@@ -8,6 +8,10 @@ asio::awaitable<void> AdminService::handle(s3::HttpExchange& exchange) {
   const auto& req = exchange.request();
   const std::string_view target(req.target().data(), req.target().size());
   const std::string_view path = target.substr(0, target.find('?'));
+  if (api_ != nullptr && AdminApi::handles(path)) {
+    co_await api_->handle(exchange);
+    co_return;
+  }
   http::response<http::string_body> res{http::status::ok, 11};
   res.set(http::field::server, "Vaultaire");
   res.set(http::field::content_type, "text/plain; charset=utf-8");

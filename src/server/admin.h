@@ -6,18 +6,22 @@
 #include <functional>
 
 #include "s3/http_server.h"
+#include "server/admin_api.h"
 
 namespace vaultaire::server {
 
 class AdminService {
  public:
   // `ready` reports readiness; it may await (driver health checks).
-  explicit AdminService(std::function<asio::awaitable<bool>()> ready) : ready_(std::move(ready)) {}
+  // `api` (may be null) answers /admin/v1/...; it outlives the service.
+  AdminService(std::function<asio::awaitable<bool>()> ready, AdminApi* api)
+      : ready_(std::move(ready)), api_(api) {}
 
   asio::awaitable<void> handle(s3::HttpExchange& exchange);
 
  private:
   std::function<asio::awaitable<bool>()> ready_;
+  AdminApi* api_;
 };
 
 }  // namespace vaultaire::server

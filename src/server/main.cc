@@ -53,6 +53,9 @@ int main(int argc, char** argv) {
   serve->add_option("--spoke-id", spoke_id, "This spoke's name in events (default local)");
   serve->add_option("--io-threads", io_threads, "Network threads (default: one per core)");
   serve->add_flag("--no-access-log", no_access_log, "Do not log one line per S3 request");
+  std::string master_key_file;
+  serve->add_option("--master-key-file", master_key_file,
+                    "Master keys sealing access-key secrets (default DATA_DIR/master.key)");
 
   app.add_subcommand("version", "Print the version");
 
@@ -89,6 +92,9 @@ int main(int argc, char** argv) {
     if (io_threads != 0) {
       config.io_threads = io_threads;
     }
+    if (!master_key_file.empty()) {
+      config.master_key_file = master_key_file;
+    }
     if (no_access_log) {
       config.access_log = false;
     }
@@ -103,7 +109,8 @@ int main(int argc, char** argv) {
           "set VAULTAIRE_ROOT_ACCESS_KEY and VAULTAIRE_ROOT_SECRET_KEY (the root credentials)");
     }
     raise_open_file_limit();
-    vaultaire::server::Server server(std::move(config), std::move(root));
+    vaultaire::server::Server server(std::move(config), std::move(root),
+                                     env("VAULTAIRE_MASTER_KEY"));
     server.run();
   } catch (const std::exception& e) {
     std::cerr << "vaultaire: " << e.what() << '\n';

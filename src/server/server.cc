@@ -40,7 +40,7 @@ std::vector<std::unique_ptr<asio::io_context>> make_io_contexts(unsigned configu
 }
 }  // namespace
 
-Server::Server(Config config, RootCredentials root)
+Server::Server(Config config, RootCredentials root, std::string master_key)
     : config_(std::move(config)),
       ios_(make_io_contexts(config_.io_threads)),
       io_(*ios_[0]),
@@ -87,17 +87,34 @@ Server::Server(Config config, RootCredentials root)
 
   sweep_orphans();
 
-  credentials_.add(s3::Credential{
-      .access_key = root.access_key,
-      .secret = root.secret_key,
-      .identity = {.tenant = "default", .principal = root.access_key, .anonymous = false}});
+  // Secrets of access keys are sealed under the master key: from the environment, or a key
+  // file (created with a fresh key on first start).
+  std::filesystem::path key_file;
+  Result<MasterKeys> keys = Errc::kInternal;
+  if (!master_key.empty()) {
+    keys = MasterKeys::from_string(master_key);
+  } else {
+    key_file = config_.master_key_file.empty() ? config_.data_dir / "master.key"
+                                               : std::filesystem::path(config_.master_key_file);
+    keys = MasterKeys::load(key_file, /*create=*/true);
+  }
+  if (!keys) {
+    startup_failure(master_key.empty() ? "cannot use the master key file " + key_file.string()
+                                       : std::string("VAULTAIRE_MASTER_KEY is not a valid key"),
+                    keys.error());
+  }
+  const std::string root_access_key = root.access_key;
+  credentials_ =
+      std::make_unique<HubCredentialStore>(*views_, std::move(*keys), key_file, std::move(root));
   s3::S3Options s3_options;
   s3_options.auth.region = config_.region;
   s3_options.access_log = config_.access_log;
   s3_options.domain = config_.s3_domain;
-  s3_ = std::make_unique<s3::S3Service>(s3_options, *hub_, *spoke_, credentials_,
+  s3_ = std::make_unique<s3::S3Service>(s3_options, *hub_, *spoke_, *credentials_,
                                         SystemClock::instance());
-  admin_ = std::make_unique<AdminService>([this]() { return ready(); });
+  admin_api_ =
+      std::make_unique<AdminApi>(*hub_, *credentials_, s3_options.auth, SystemClock::instance());
+  admin_ = std::make_unique<AdminService>([this]() { return ready(); }, admin_api_.get());
 
   auto s3_listener = s3::HttpServer::create(
       io_, endpoint_of(config_.s3_listen),
@@ -122,7 +139,7 @@ Server::Server(Config config, RootCredentials root)
       "vaultaire serving s3=http://{}:{} admin=http://{}:{} data_dir={} region={} "
       "access_key={} last_sequence={}",
       s3_ep.address().to_string(), s3_ep.port(), admin_ep.address().to_string(), admin_ep.port(),
-      config_.data_dir.string(), config_.region, root.access_key, log_->last_sequence());
+      config_.data_dir.string(), config_.region, root_access_key, log_->last_sequence());
 }
 
 Server::~Server() {

@@ -21,19 +21,18 @@
 #include "s3/http_server.h"
 #include "s3/s3_service.h"
 #include "server/admin.h"
+#include "server/admin_api.h"
+#include "server/credentials.h"
 
 namespace vaultaire::server {
-
-struct RootCredentials {
-  std::string access_key;
-  std::string secret_key;
-};
 
 class Server {
  public:
   // Opens the data directory, sweeps orphan blobs and binds the listeners. Throws
   // std::runtime_error on any startup failure (main reports it and exits non-zero).
-  Server(Config config, RootCredentials root);
+  // `master_key` (optional) is a key given in the environment; otherwise the key file
+  // (config.master_key_file, default DATA_DIR/master.key) is read, or created.
+  Server(Config config, RootCredentials root, std::string master_key = {});
   ~Server();
 
   // Serves until SIGINT or SIGTERM (or stop()), then drains and returns.
@@ -56,8 +55,9 @@ class Server {
   std::unique_ptr<events::ViewReader> views_;
   std::unique_ptr<actors::Spoke> spoke_;
   std::unique_ptr<actors::LocalHub> hub_;
-  s3::StaticCredentialStore credentials_;
+  std::unique_ptr<HubCredentialStore> credentials_;
   std::unique_ptr<s3::S3Service> s3_;
+  std::unique_ptr<AdminApi> admin_api_;
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<s3::HttpServer> s3_listener_;
   std::unique_ptr<s3::HttpServer> admin_listener_;

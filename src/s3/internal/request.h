@@ -42,7 +42,13 @@ enum class Op : int {
   kCompleteMultipartUpload,
   kAbortMultipartUpload,
   kListParts,
+  kGetBucketAcl,
+  kPutBucketAcl,
 };
+
+// What an operation needs of the bucket it names.
+enum class Access { kNone, kRead, kWrite, kAdmin };
+Access access_needed(Op op);
 
 std::string_view op_name(Op op);
 
@@ -58,7 +64,9 @@ struct Request {
   std::string key;
   RequestFacts facts;
   Authenticated auth;
-  unsigned status = 0;  // of the response sent
+  std::string tenant;         // whose bucket namespace the request addresses
+  std::string bucket_tenant;  // "acme" of a bucket named "acme:photos" (anonymous access)
+  unsigned status = 0;        // of the response sent
   // Headers an operation adds to its response (with make_response).
   std::vector<std::pair<std::string, std::string>> extra_headers;
   std::string error_code;
@@ -74,6 +82,7 @@ struct Request {
   std::string resource() const;
   // The request context commands and queries carry.
   proto::RequestContext context(const std::string& spoke_id) const;
+  bool anonymous() const { return auth.identity.anonymous; }
 };
 
 // Which operation a request is: by method, bucket/key presence, sub-resources and headers.

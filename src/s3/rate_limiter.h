@@ -1,0 +1,79 @@
+#pragma once
+
+// Per-access-key request rate limits: one token bucket per key, in memory (a restart refills
+// every bucket). Thread-safe: the S3 service calls take() on every request from its network
+// threads. Buckets live in 16 shards chosen by key hash, each under its own mutex held only for
+// the arithmetic of one bucket, so requests of different keys rarely wait on each other.
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/clock.h"
+
+namespace vaultaire::s3 {
+
+class RateLimiter {
+ public:
+  // `clock` (a ManualClock in tests) must outlive the limiter.
+  explicit RateLimiter(const Clock& clock);
+  RateLimiter(const RateLimiter&) = delete;
+  RateLimiter& operator=(const RateLimiter&) = delete;
+
+  struct Decision {
+    bool allowed;
+    int64_t retry_after_seconds;  // 0 when allowed; when refused, >= 1: whole seconds until
+                                  // the bucket holds a token again, rounded up
+  };
+
+  // Accounts one request by `key`, limited to `rate_per_second` with bursts of `burst`.
+  // A rate of 0 (or below, or not finite) means unlimited: always allowed, nothing stored.
+  // A burst of 0 (or below) means max(1, rate); a burst below 1 counts as 1, so that a request
+  // can ever pass. A new key starts with a full bucket. A key whose limits change uses the new
+  // ones from its next request (tokens above a smaller burst are dropped).
+  Decision take(std::string_view key, double rate_per_second, double burst);
+
+  // Drops the buckets of keys that made no request for longer than `idle`; returns how many.
+  // A dropped key starts again with a full bucket, so `idle` should be at least the longest
+  // time a bucket takes to refill (burst / rate), e.g. minutes. Called now and then by the
+  // server.
+  size_t forget_idle(std::chrono::nanoseconds idle);
+
+  // How many keys have a bucket (for metrics and tests).
+  size_t size() const;
+
+ private:
+  struct Bucket {
+    double tokens;
+    int64_t last_nanos;  // when tokens were last brought up to date: the key's last request
+  };
+
+  // Lets the maps find a std::string key from a std::string_view without a copy.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+
+  // Shards sit on separate cache lines so that their mutexes do not contend through sharing.
+  struct alignas(64) Shard {
+    mutable std::mutex mutex;
+    std::unordered_map<std::string, Bucket, Hash, std::equal_to<>> buckets;  // under mutex
+  };
+
+  static constexpr size_t kShards = 16;
+
+  Shard& shard_of(std::string_view key) { return shards_[Hash{}(key) % kShards]; }
+
+  const Clock& clock_;
+  std::array<Shard, kShards> shards_;
+};
+
+}  // namespace vaultaire::s3

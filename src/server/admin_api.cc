@@ -1,0 +1,618 @@
+#include "server/admin_api.h"
+
+#include <charconv>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/ids.h"
+#include "common/logging.h"
+#include "common/secrets.h"
+#include "common/time_format.h"
+#include "s3/s3_service.h"
+
+namespace vaultaire::server {
+namespace {
+
+using json = nlohmann::json;
+
+// An answer: status and JSON body.
+struct Answer {
+  http::status status = http::status::ok;
+  json body = json::object();
+};
+
+Answer error(http::status status, std::string_view code, std::string message) {
+  return {status, json{{"error", {{"code", code}, {"message", std::move(message)}}}}};
+}
+
+// Our error codes as admin API errors.
+Answer from_error(const boost::system::error_code& ec, std::string_view what) {
+  const std::string w(what);
+  if (ec.category() == vaultaire_category()) {
+    switch (static_cast<Errc>(ec.value())) {
+      case Errc::kInvalidName:
+      case Errc::kInvalidContainerName:
+        return error(http::status::bad_request, "InvalidName", "not a valid name: " + w);
+      case Errc::kInvalidArgument:
+        return error(http::status::bad_request, "InvalidArgument", "invalid request: " + w);
+      case Errc::kAccessDenied:
+        return error(http::status::forbidden, "AccessDenied", "not allowed: " + w);
+      case Errc::kNotFound:
+      case Errc::kNoSuchContainer:
+        return error(http::status::not_found, "NotFound", "no such " + w);
+      case Errc::kAlreadyExists:
+      case Errc::kContainerExists:
+        return error(http::status::conflict, "AlreadyExists", w + " already exists");
+      case Errc::kNotEmpty:
+        return error(http::status::conflict, "NotEmpty", w + " is not empty");
+      case Errc::kConflict:
+        return error(http::status::conflict, "Conflict",
+                     "a concurrent change of " + w + " is in progress; retry");
+      default:
+        break;
+    }
+  }
+  logger("server")->error("admin request failed what={} error={}", w, ec.message());
+  return error(http::status::internal_server_error, "InternalError", ec.message());
+}
+
+json quotas_json(const proto::Quotas& q) {
+  return {{"max_bytes", q.max_bytes()},
+          {"max_objects", q.max_objects()},
+          {"max_buckets", q.max_buckets()}};
+}
+
+json usage_json(const proto::TenantRecord& t) {
+  return {{"bytes", t.bytes()}, {"objects", t.objects()}, {"buckets", t.buckets()}};
+}
+
+json tenant_json(const std::string& name, const proto::TenantRecord& t) {
+  json j = {{"name", name}, {"quotas", quotas_json(t.quotas())}, {"usage", usage_json(t)}};
+  if (t.created_unix_nanos() != 0) {
+    j["created"] = format_iso8601(t.created_unix_nanos());
+  }
+  return j;
+}
+
+json rate_json(const proto::RateLimit& r) {
+  return {{"requests_per_second", r.requests_per_second()}, {"burst", r.burst()}};
+}
+
+json key_json(const std::string& id, const proto::KeyRecord& k) {
+  return {{"access_key", id},
+          {"tenant", k.tenant()},
+          {"user", k.user()},
+          {"enabled", k.enabled()},
+          {"rate_limit", rate_json(k.rate_limit())},
+          {"created", format_iso8601(k.created_unix_nanos())}};
+}
+
+// A JSON number as an unsigned count; false when it is not one.
+bool read_count(const json& j, const char* name, uint64_t* out) {
+  if (!j.contains(name)) {
+    return true;
+  }
+  if (!j[name].is_number_unsigned() &&
+      !(j[name].is_number_integer() && j[name].get<int64_t>() >= 0)) {
+    return false;
+  }
+  *out = j[name].get<uint64_t>();
+  return true;
+}
+
+bool read_quotas(const json& j, proto::Quotas* q) {
+  uint64_t bytes = 0;
+  uint64_t objects = 0;
+  uint64_t buckets = 0;
+  if (!j.is_object() || !read_count(j, "max_bytes", &bytes) ||
+      !read_count(j, "max_objects", &objects) || !read_count(j, "max_buckets", &buckets)) {
+    return false;
+  }
+  q->set_max_bytes(bytes);
+  q->set_max_objects(objects);
+  q->set_max_buckets(buckets);
+  return true;
+}
+
+bool read_rate(const json& j, proto::RateLimit* r) {
+  if (!j.is_object()) {
+    return false;
+  }
+  for (const char* name : {"requests_per_second", "burst"}) {
+    if (j.contains(name) && (!j[name].is_number() || j[name].get<double>() < 0)) {
+      return false;
+    }
+  }
+  r->set_requests_per_second(j.value("requests_per_second", 0.0));
+  r->set_burst(j.value("burst", 0.0));
+  return true;
+}
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  while (!path.empty()) {
+    const size_t slash = path.find('/');
+    if (slash != 0) {
+      out.emplace_back(path.substr(0, slash));
+    }
+    if (slash == std::string_view::npos) {
+      break;
+    }
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+// One admin request being answered.
+struct AdminApi::Call {
+  s3::HttpExchange& ex;
+  std::string request_id = new_request_id();
+  http::verb method = http::verb::unknown;
+  std::vector<std::string> path;  // after /admin/v1
+  json body;
+  s3::Identity caller;
+  Answer answer;
+
+  bool root() const { return caller.role == "root"; }
+  // Root, or an admin of `tenant`.
+  bool manages(const std::string& tenant) const {
+    return root() || (caller.role == "admin" && caller.tenant == tenant);
+  }
+  proto::RequestContext context(const std::string& tenant) const {
+    proto::RequestContext ctx;
+    ctx.set_tenant(tenant);
+    ctx.set_request_id(request_id);
+    ctx.set_principal(caller.principal);
+    ctx.set_source_address(ex.remote());
+    ctx.set_spoke_id("admin");
+    return ctx;
+  }
+};
+
+asio::awaitable<Result<proto::TenantRecord>> AdminApi::tenant_record(Call& call,
+                                                                     std::string tenant) {
+  proto::Query q;
+  *q.mutable_context() = call.context(tenant);
+  q.mutable_get_tenant();
+  auto r = co_await hub_.query(std::move(q));
+  if (!r) {
+    if (is(r.error(), Errc::kNotFound) && tenant == "default") {
+      co_return proto::TenantRecord();  // the default tenant exists before anything happens
+    }
+    co_return r.error();
+  }
+  if (!r->tenant().created() && tenant != "default") {
+    co_return Errc::kNotFound;  // only usage was ever recorded: not a tenant of the admin API
+  }
+  co_return r->tenant();
+}
+
+AdminApi::AdminApi(actors::Hub& hub, HubCredentialStore& credentials, s3::AuthOptions auth,
+                   const Clock& clock)
+    : hub_(hub), credentials_(credentials), auth_(std::move(auth)), clock_(clock) {}
+
+asio::awaitable<void> AdminApi::handle(s3::HttpExchange& exchange) {
+  Call call{exchange};
+  call.method = exchange.request().method();
+  auto facts = s3::request_facts(exchange);
+  if (!facts) {
+    call.answer = error(http::status::bad_request, "InvalidArgument", "malformed request target");
+  } else {
+    call.path = split_path(std::string_view(facts->decoded_path).substr(9));  // after /admin/v1
+    auto auth =
+        s3::authenticate(*facts, credentials_, auth_, clock_.now_unix_nanos() / kNanosPerSecond);
+    if (!auth) {
+      call.answer = error(s3::info(auth.error().code).status, s3::info(auth.error().code).code,
+                          std::string(auth.error().text()));
+    } else if (auth->identity.anonymous) {
+      call.answer = error(http::status::forbidden, "AccessDenied", "sign the request");
+    } else if (auth->identity.role != "root" && auth->identity.role != "admin") {
+      call.answer = error(http::status::forbidden, "AccessDenied",
+                          "only root and tenant admins use the admin API");
+    } else {
+      call.caller = auth->identity;
+      std::string text;
+      bool body_ok = true;
+      for (;;) {
+        auto n = co_await exchange.read_body(&text, 64 * 1024);
+        if (!n || text.size() > (1 << 20)) {
+          body_ok = false;
+          break;
+        }
+        if (*n == 0) {
+          break;
+        }
+      }
+      if (!body_ok) {
+        call.answer = error(http::status::bad_request, "InvalidArgument", "unreadable body");
+      } else if (!text.empty()) {
+        call.body = json::parse(text, nullptr, /*allow_exceptions=*/false);
+        if (call.body.is_discarded()) {
+          call.answer = error(http::status::bad_request, "InvalidArgument", "the body is not JSON");
+        }
+      }
+      if (call.answer.status == http::status::ok) {
+        co_await route(call);
+      }
+    }
+  }
+  http::response<http::string_body> res{call.answer.status, 11};
+  res.set(http::field::server, "Vaultaire");
+  res.set("x-amz-request-id", call.request_id);
+  if (call.answer.status != http::status::no_content) {
+    res.set(http::field::content_type, "application/json");
+    if (call.answer.body.contains("error")) {
+      call.answer.body["error"]["request_id"] = call.request_id;
+    }
+    res.body() = call.answer.body.dump() + "\n";
+  }
+  if (!exchange.body_done()) {
+    exchange.close_after();
+  }
+  logger("access")->info("admin request req={} method={} path=/admin/v1/{} status={} principal={}",
+                         call.request_id, std::string(http::to_string(call.method)),
+                         fmt::join(call.path, "/"), res.result_int(),
+                         call.caller.principal.empty() ? "-" : call.caller.principal);
+  (void)co_await exchange.send(std::move(res));
+}
+
+asio::awaitable<void> AdminApi::route(Call& call) {
+  const auto& p = call.path;
+  const http::verb m = call.method;
+  const Answer forbidden = error(http::status::forbidden, "AccessDenied", "not allowed");
+  const Answer bad_body = error(http::status::bad_request, "InvalidArgument", "bad body");
+
+  // /tenants
+  if (p.size() == 1 && p[0] == "tenants") {
+    if (!call.root()) {
+      call.answer = forbidden;
+      co_return;
+    }
+    if (m == http::verb::get) {
+      proto::Query q;
+      *q.mutable_context() = call.context("");
+      q.mutable_list_tenants();
+      auto r = co_await hub_.query(std::move(q));
+      if (!r) {
+        call.answer = from_error(r.error(), "tenants");
+        co_return;
+      }
+      json list = json::array();
+      bool has_default = false;
+      for (const auto& t : r->tenants().tenants()) {
+        if (t.record().created() || t.name() == "default") {
+          list.push_back(tenant_json(t.name(), t.record()));
+          has_default = has_default || t.name() == "default";
+        }
+      }
+      if (!has_default) {
+        list.insert(list.begin(), tenant_json("default", proto::TenantRecord()));
+      }
+      call.answer.body = {{"tenants", list}};
+      co_return;
+    }
+    if (m == http::verb::post) {
+      proto::Command c;
+      const std::string name = call.body.value("name", "");
+      *c.mutable_context() = call.context(name);
+      if (call.body.contains("quotas") &&
+          !read_quotas(call.body["quotas"], c.mutable_create_tenant()->mutable_quotas())) {
+        call.answer = bad_body;
+        co_return;
+      }
+      c.mutable_create_tenant();
+      auto r = co_await hub_.execute(std::move(c));
+      if (!r) {
+        call.answer = from_error(r.error(), "tenant '" + name + "'");
+        co_return;
+      }
+      proto::Query q;
+      *q.mutable_context() = call.context(name);
+      q.mutable_get_tenant();
+      auto t = co_await hub_.query(std::move(q));
+      call.answer = {http::status::created,
+                     tenant_json(name, t ? t->tenant() : proto::TenantRecord())};
+      co_return;
+    }
+  }
+
+  // /tenants/{t}/...
+  if (p.size() >= 2 && p[0] == "tenants") {
+    const std::string tenant = p[1];
+    if (!call.manages(tenant)) {
+      call.answer = forbidden;
+      co_return;
+    }
+    if (p.size() == 2 && m == http::verb::get) {
+      auto t = co_await tenant_record(call, tenant);
+      call.answer = t ? Answer{http::status::ok, tenant_json(tenant, *t)}
+                      : from_error(t.error(), "tenant '" + tenant + "'");
+      co_return;
+    }
+    if (p.size() == 2 && m == http::verb::delete_) {
+      if (!call.root()) {
+        call.answer = forbidden;
+        co_return;
+      }
+      proto::Command c;
+      *c.mutable_context() = call.context(tenant);
+      c.mutable_delete_tenant();
+      auto r = co_await hub_.execute(std::move(c));
+      call.answer = r ? Answer{http::status::no_content, {}}
+                      : from_error(r.error(), "tenant '" + tenant + "'");
+      co_return;
+    }
+    if (p.size() == 3 && p[2] == "quotas" && m == http::verb::put) {
+      if (!call.root()) {
+        call.answer = forbidden;
+        co_return;
+      }
+      proto::Command c;
+      *c.mutable_context() = call.context(tenant);
+      if (!read_quotas(call.body, c.mutable_set_quotas()->mutable_quotas())) {
+        call.answer = bad_body;
+        co_return;
+      }
+      auto r = co_await hub_.execute(std::move(c));
+      if (!r) {
+        call.answer = from_error(r.error(), "tenant '" + tenant + "'");
+        co_return;
+      }
+      auto t = co_await tenant_record(call, tenant);
+      call.answer = t ? Answer{http::status::ok, tenant_json(tenant, *t)}
+                      : from_error(t.error(), "tenant '" + tenant + "'");
+      co_return;
+    }
+    if (p.size() == 3 && p[2] == "usage" && m == http::verb::get) {
+      auto t = co_await tenant_record(call, tenant);
+      call.answer = t ? Answer{http::status::ok,
+                               {{"tenant", tenant},
+                                {"usage", usage_json(*t)},
+                                {"quotas", quotas_json(t->quotas())}}}
+                      : from_error(t.error(), "tenant '" + tenant + "'");
+      co_return;
+    }
+    if (p.size() == 3 && p[2] == "users") {
+      if (m == http::verb::get) {
+        proto::Query q;
+        *q.mutable_context() = call.context(tenant);
+        q.mutable_list_users();
+        auto r = co_await hub_.query(std::move(q));
+        if (!r) {
+          call.answer = from_error(r.error(), "users");
+          co_return;
+        }
+        json list = json::array();
+        for (const auto& u : r->users().users()) {
+          list.push_back({{"tenant", tenant},
+                          {"name", u.name()},
+                          {"role", u.record().role()},
+                          {"created", format_iso8601(u.record().created_unix_nanos())}});
+        }
+        call.answer.body = {{"users", list}};
+        co_return;
+      }
+      if (m == http::verb::post) {
+        const std::string name = call.body.value("name", "");
+        proto::Command c;
+        *c.mutable_context() = call.context(tenant);
+        c.mutable_create_user()->set_user(name);
+        c.mutable_create_user()->set_role(call.body.value("role", "member"));
+        auto r = co_await hub_.execute(std::move(c));
+        if (!r) {
+          call.answer =
+              from_error(r.error(), is(r.error(), Errc::kNotFound) ? "tenant '" + tenant + "'"
+                                                                   : "user '" + name + "'");
+          co_return;
+        }
+        call.answer = {http::status::created,
+                       {{"tenant", tenant},
+                        {"name", name},
+                        {"role", call.body.value("role", "member")},
+                        {"created", format_iso8601(r->time_unix_nanos())}}};
+        co_return;
+      }
+    }
+    if (p.size() == 4 && p[2] == "users" && m == http::verb::delete_) {
+      proto::Command c;
+      *c.mutable_context() = call.context(tenant);
+      c.mutable_delete_user()->set_user(p[3]);
+      auto r = co_await hub_.execute(std::move(c));
+      call.answer =
+          r ? Answer{http::status::no_content, {}} : from_error(r.error(), "user '" + p[3] + "'");
+      co_return;
+    }
+    if (p.size() == 5 && p[2] == "users" && p[4] == "keys" && m == http::verb::post) {
+      const std::string access_key = new_access_key_id();
+      const std::string secret = new_secret_key();
+      proto::Command c;
+      *c.mutable_context() = call.context(tenant);
+      proto::AccessKeyCreated& k = *c.mutable_create_access_key()->mutable_key();
+      k.set_access_key(access_key);
+      k.set_user(p[3]);
+      if (call.body.contains("rate_limit") &&
+          !read_rate(call.body["rate_limit"], k.mutable_rate_limit())) {
+        call.answer = bad_body;
+        co_return;
+      }
+      auto sealed = credentials_.seal(secret, access_key);
+      if (!sealed) {
+        call.answer = from_error(sealed.error(), "key");
+        co_return;
+      }
+      *k.mutable_secret() = std::move(*sealed);
+      const proto::RateLimit rate = k.rate_limit();
+      auto r = co_await hub_.execute(std::move(c));
+      if (!r) {
+        call.answer = from_error(r.error(), "user '" + p[3] + "'");
+        co_return;
+      }
+      call.answer = {http::status::created,
+                     {{"access_key", access_key},
+                      {"secret_key", secret},
+                      {"tenant", tenant},
+                      {"user", p[3]},
+                      {"enabled", true},
+                      {"rate_limit", rate_json(rate)},
+                      {"created", format_iso8601(r->time_unix_nanos())}}};
+      co_return;
+    }
+    if (p.size() == 3 && p[2] == "keys" && m == http::verb::get) {
+      proto::Query q;
+      *q.mutable_context() = call.context(tenant);
+      q.mutable_list_access_keys();
+      auto r = co_await hub_.query(std::move(q));
+      if (!r) {
+        call.answer = from_error(r.error(), "keys");
+        co_return;
+      }
+      json list = json::array();
+      for (const auto& k : r->keys().keys()) {
+        list.push_back(key_json(k.access_key(), k.record()));
+      }
+      call.answer.body = {{"keys", list}};
+      co_return;
+    }
+    if (p.size() == 3 && p[2] == "grants") {
+      if (m == http::verb::get) {
+        proto::Query q;
+        *q.mutable_context() = call.context(tenant);
+        q.mutable_list_grants();
+        auto r = co_await hub_.query(std::move(q));
+        if (!r) {
+          call.answer = from_error(r.error(), "grants");
+          co_return;
+        }
+        json list = json::array();
+        for (const auto& g : r->grants().grants()) {
+          list.push_back({{"user", g.user()},
+                          {"bucket", g.container()},
+                          {"read", g.record().read()},
+                          {"write", g.record().write()}});
+        }
+        call.answer.body = {{"grants", list}};
+        co_return;
+      }
+      if (m == http::verb::put) {
+        if (!call.body.is_object() || !call.body.contains("user") ||
+            !call.body.contains("bucket")) {
+          call.answer = bad_body;
+          co_return;
+        }
+        const std::string user = call.body.value("user", "");
+        const std::string bucket = call.body.value("bucket", "");
+        proto::Command c;
+        *c.mutable_context() = call.context(tenant);
+        c.set_container(bucket);
+        proto::GrantChanged& g = *c.mutable_set_grant()->mutable_grant();
+        g.set_user(user);
+        g.set_read(call.body.value("read", false));
+        g.set_write(call.body.value("write", false));
+        auto r = co_await hub_.execute(std::move(c));
+        call.answer = r ? Answer{http::status::ok,
+                                 {{"user", user},
+                                  {"bucket", bucket},
+                                  {"read", call.body.value("read", false)},
+                                  {"write", call.body.value("write", false)}}}
+                        : from_error(r.error(), "user '" + user + "' or bucket '" + bucket + "'");
+        co_return;
+      }
+    }
+    if (p.size() == 5 && p[2] == "buckets" && p[4] == "acl" && m == http::verb::put) {
+      const std::string acl = call.body.value("acl", "");
+      if (acl != "private" && acl != "public-read") {
+        call.answer = error(http::status::bad_request, "InvalidArgument",
+                            "acl is \"private\" or \"public-read\"");
+        co_return;
+      }
+      proto::Command c;
+      *c.mutable_context() = call.context(tenant);
+      c.set_container(p[3]);
+      c.mutable_set_container_acl()->set_acl(acl == "private" ? "" : acl);
+      auto r = co_await hub_.execute(std::move(c));
+      call.answer = r ? Answer{http::status::ok, {{"bucket", p[3]}, {"acl", acl}}}
+                      : from_error(r.error(), "bucket '" + p[3] + "'");
+      co_return;
+    }
+  }
+
+  // /keys/{access key}
+  if (p.size() == 2 && p[0] == "keys" && (m == http::verb::patch || m == http::verb::delete_)) {
+    proto::Query q;
+    *q.mutable_context() = call.context(call.caller.tenant);
+    q.mutable_get_access_key()->set_access_key(p[1]);
+    auto key = co_await hub_.query(std::move(q));
+    if (!key || !call.manages(key->key().tenant())) {
+      // Another tenant's key is as good as absent to a tenant admin.
+      call.answer = key ? error(http::status::not_found, "NotFound", "no such key '" + p[1] + "'")
+                        : from_error(key.error(), "key '" + p[1] + "'");
+      co_return;
+    }
+    proto::Command c;
+    *c.mutable_context() = call.context(key->key().tenant());
+    if (m == http::verb::delete_) {
+      c.mutable_delete_access_key()->set_access_key(p[1]);
+    } else {
+      proto::AccessKeyChanged& change = *c.mutable_change_access_key()->mutable_change();
+      change.set_access_key(p[1]);
+      if (!call.body.is_object()) {
+        call.answer = bad_body;
+        co_return;
+      }
+      if (call.body.contains("enabled")) {
+        if (!call.body["enabled"].is_boolean()) {
+          call.answer = bad_body;
+          co_return;
+        }
+        change.set_enabled(call.body["enabled"].get<bool>());
+      }
+      if (call.body.contains("rate_limit")) {
+        if (!read_rate(call.body["rate_limit"], change.mutable_rate_limit())) {
+          call.answer = bad_body;
+          co_return;
+        }
+        change.set_rate_limit_changed(true);
+      }
+    }
+    auto r = co_await hub_.execute(std::move(c));
+    if (!r) {
+      call.answer = from_error(r.error(), "key '" + p[1] + "'");
+      co_return;
+    }
+    if (m == http::verb::delete_) {
+      call.answer = {http::status::no_content, {}};
+      co_return;
+    }
+    proto::Query again;
+    *again.mutable_context() = call.context(key->key().tenant());
+    again.mutable_get_access_key()->set_access_key(p[1]);
+    auto now = co_await hub_.query(std::move(again));
+    call.answer = now ? Answer{http::status::ok, key_json(p[1], now->key())}
+                      : from_error(now.error(), "key '" + p[1] + "'");
+    co_return;
+  }
+
+  // /master-key/rotate
+  if (p.size() == 2 && p[0] == "master-key" && p[1] == "rotate" && m == http::verb::post) {
+    if (!call.root()) {
+      call.answer = forbidden;
+      co_return;
+    }
+    auto rotated = co_await credentials_.rotate(hub_);
+    call.answer = rotated ? Answer{http::status::ok,
+                                   {{"key_id", rotated->first}, {"reencrypted", rotated->second}}}
+                  : is(rotated.error(), Errc::kInvalidArgument)
+                      ? error(http::status::bad_request, "InvalidArgument",
+                              "the master key came from the environment: set "
+                              "--master-key-file to rotate it")
+                      : from_error(rotated.error(), "master key");
+    co_return;
+  }
+
+  call.answer = error(http::status::not_found, "NotFound", "no such admin resource");
+}
+
+}  // namespace vaultaire::server

@@ -1,0 +1,40 @@
+#pragma once
+
+// The admin API (docs/admin-api.md): JSON over HTTP on the admin listener, SigV4-signed by root
+// or a tenant admin, for tenants, users, access keys, grants, bucket ACLs, quotas and usage.
+// Every change goes through the hub as a command, so it is an event like everything else.
+
+#include <string>
+
+#include "actors/hub.h"
+#include "common/clock.h"
+#include "s3/auth.h"
+#include "s3/http_server.h"
+#include "server/credentials.h"
+
+namespace vaultaire::server {
+
+class AdminApi {
+ public:
+  // All references outlive the API.
+  AdminApi(actors::Hub& hub, HubCredentialStore& credentials, s3::AuthOptions auth,
+           const Clock& clock);
+
+  // True for the paths it answers (/admin/v1/...).
+  static bool handles(std::string_view path) { return path.substr(0, 10) == "/admin/v1/"; }
+
+  asio::awaitable<void> handle(s3::HttpExchange& exchange);
+
+ private:
+  struct Call;
+  asio::awaitable<void> route(Call& call);
+  // The tenant's record as the admin API shows it (Errc::kNotFound unless created or default).
+  asio::awaitable<Result<proto::TenantRecord>> tenant_record(Call& call, std::string tenant);
+
+  actors::Hub& hub_;
+  HubCredentialStore& credentials_;
+  const s3::AuthOptions auth_;
+  const Clock& clock_;
+};
+
+}  // namespace vaultaire::server
