@@ -1,6 +1,8 @@
 // vaultctl: the operator CLI. `vaultctl events ...` inspects the event log of a data directory,
-// as a RocksDB secondary instance, so it works while the server runs.
+// as a RocksDB secondary instance, so it works while the server runs. `vaultctl tenants|quotas|
+// users|keys|grants|buckets|master-key ...` drive the admin API over HTTP (admin_commands.h).
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -17,6 +19,7 @@
 #include "events/replay.h"
 #include "events/store.h"
 #include "events/view_reader.h"
+#include "vaultctl/admin_commands.h"
 
 namespace {
 
@@ -226,6 +229,9 @@ int cmd_verify(const fs::path& data_dir, bool json) {
 int main(int argc, char** argv) {
   CLI::App app{"vaultctl: inspect and administer Vaultaire"};
   app.require_subcommand(1);
+  // Global options may also follow the command: `vaultctl tenants list --json`.
+  app.fallthrough();
+  vaultaire::vaultctl::AdminCommands admin(app);
   CLI::App* events = app.add_subcommand("events", "Inspect the event log");
   events->require_subcommand(1);
 
@@ -252,9 +258,23 @@ int main(int argc, char** argv) {
       "verify", "Replay the log into fresh views and compare with the live ones");
   add_common(verify);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::RequiredError& e) {
+    // "A subcommand is required" hides the cause when a command name was mistyped.
+    std::vector<std::string> extras = app.remaining();
+    std::reverse(extras.begin(), extras.end());  // CLI11 keeps them last first
+    if (extras.empty()) {
+      return app.exit(e) == 0 ? 0 : vaultaire::vaultctl::kExitUsage;
+    }
+    return app.exit(CLI::ExtrasError(extras)) == 0 ? 0 : vaultaire::vaultctl::kExitUsage;
+  } catch (const CLI::ParseError& e) {
+    // Prints the help (exit 0) or the mistake; every mistake is exit code 1.
+    return app.exit(e) == 0 ? 0 : vaultaire::vaultctl::kExitUsage;
+  }
 
   try {
+    json = json || admin.json_requested();  // `vaultctl --json events ...`
     if (tail->parsed()) {
       return cmd_tail(data_dir, count, follow, json);
     }
@@ -266,6 +286,9 @@ int main(int argc, char** argv) {
     }
     if (verify->parsed()) {
       return cmd_verify(data_dir, json);
+    }
+    if (admin.chosen()) {
+      return admin.run();
     }
   } catch (const std::exception& e) {
     std::cerr << "vaultctl: " << e.what() << '\n';
