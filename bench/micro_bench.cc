@@ -16,7 +16,7 @@
 namespace {
 
 namespace s3 = vaultaire::s3;
-namespace sigv4 = vaultaire::s3::sigv4;
+namespace sigv4 = vaultaire::sigv4;
 
 s3::RequestFacts signed_get(const std::string& secret) {
   s3::RequestFacts r;

@@ -36,15 +36,15 @@
 #include "common/async.h"
 #include "common/crypto.h"
 #include "common/time_format.h"
-#include "s3/sigv4.h"
-#include "s3/uri.h"
+#include "common/sigv4.h"
+#include "common/uri.h"
 
 namespace {
 
 namespace asio = vaultaire::asio;
 namespace beast = vaultaire::beast;
 namespace http = vaultaire::http;
-namespace sigv4 = vaultaire::s3::sigv4;
+namespace sigv4 = vaultaire::sigv4;
 using asio::awaitable;
 using vaultaire::kNoThrow;
 using SteadyClock = std::chrono::steady_clock;
@@ -313,7 +313,7 @@ class Bench {
     in.canonical_uri = path;  // already encoded by the caller
     if (!query.empty()) {
       in.query =
-          vaultaire::s3::parse_query(query).value_or(std::vector<vaultaire::s3::QueryParam>{});
+          vaultaire::parse_query(query).value_or(std::vector<vaultaire::QueryParam>{});
     }
     in.headers = {
         {"host", host_header_}, {"x-amz-content-sha256", payload}, {"x-amz-date", amz_date}};
@@ -335,7 +335,7 @@ class Bench {
   }
 
   std::string object_path(uint64_t n) const {
-    return "/" + o_.bucket + "/" + vaultaire::s3::uri_encode(o_.prefix + std::to_string(n), true);
+    return "/" + o_.bucket + "/" + vaultaire::uri_encode(o_.prefix + std::to_string(n), true);
   }
 
   static awaitable<void> worker(Bench* self, int id, Stats* stats, bool record) {
@@ -394,7 +394,7 @@ class Bench {
           path = "/" + self->o_.bucket;
           query = "list-type=2&max-keys=" + std::to_string(self->o_.list_max_keys);
           if (!self->o_.list_prefix.empty()) {
-            query += "&prefix=" + vaultaire::s3::uri_encode(self->o_.list_prefix, false);
+            query += "&prefix=" + vaultaire::uri_encode(self->o_.list_prefix, false);
           }
           break;
       }

@@ -14,8 +14,8 @@
 #include <boost/system/result.hpp>
 
 #include "s3/errors.h"
-#include "s3/sigv4.h"
-#include "s3/uri.h"
+#include "common/sigv4.h"
+#include "common/uri.h"
 
 namespace vaultaire::s3 {
 

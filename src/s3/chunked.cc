@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "s3/sigv4.h"
+#include "common/sigv4.h"
 
 namespace vaultaire::s3 {
 namespace {

@@ -17,8 +17,8 @@
 #include <string_view>
 #include <vector>
 
-#include "s3/sigv4.h"
-#include "s3/uri.h"
+#include "common/sigv4.h"
+#include "common/uri.h"
 
 namespace vaultaire::s3::sigv2 {
 

@@ -18,8 +18,8 @@
 
 #include "common/assert.h"
 #include "common/crypto.h"
-#include "s3/sigv4.h"
-#include "s3/uri.h"
+#include "common/sigv4.h"
+#include "common/uri.h"
 
 namespace vaultaire::vaultctl {
 namespace {
@@ -134,7 +134,7 @@ void sign(http::request<http::string_body>& req, const Credentials& credentials,
   req.set("x-amz-content-sha256", payload_hash);
 
   // Sorted, as SigV4 lists them.
-  std::vector<s3::sigv4::Header> headers;
+  std::vector<sigv4::Header> headers;
   if (const auto type = req.find(http::field::content_type); type != req.end()) {
     headers.push_back({"content-type", std::string(type->value())});
   }
@@ -147,33 +147,32 @@ void sign(http::request<http::string_body>& req, const Credentials& credentials,
   }
 
   const std::string_view target = req.target();
-  const s3::Target split = s3::split_target(target);
-  const std::optional<std::string> decoded_path = s3::uri_decode(split.path, false);
+  const Target split = split_target(target);
+  const std::optional<std::string> decoded_path = uri_decode(split.path, false);
   VAULTAIRE_ASSERT(decoded_path.has_value(), "the target was encoded by the caller");
-  const std::optional<std::vector<s3::QueryParam>> query = s3::parse_query(split.query);
+  const std::optional<std::vector<QueryParam>> query = parse_query(split.query);
   VAULTAIRE_ASSERT(query.has_value(), "the target was encoded by the caller");
 
-  s3::sigv4::CanonicalInput in;
+  sigv4::CanonicalInput in;
   in.method = req.method_string();
-  in.canonical_uri = s3::sigv4::canonical_uri(*decoded_path, /*normalize=*/false);
+  in.canonical_uri = sigv4::canonical_uri(*decoded_path, /*normalize=*/false);
   in.query = *query;
   in.headers = std::move(headers);
   in.signed_headers = signed_headers;
   in.payload_hash = payload_hash;
-  const std::string scope = s3::sigv4::scope(date, credentials.region, kService);
+  const std::string scope = sigv4::scope(date, credentials.region, kService);
   const std::string string_to_sign =
-      s3::sigv4::string_to_sign(date_time, scope, s3::sigv4::canonical_request(in));
+      sigv4::string_to_sign(date_time, scope, sigv4::canonical_request(in));
   const std::string key =
-      s3::sigv4::signing_key(credentials.secret_key, date, credentials.region, kService);
+      sigv4::signing_key(credentials.secret_key, date, credentials.region, kService);
 
   std::string joined;
   for (const auto& name : signed_headers) {
     joined += joined.empty() ? name : ";" + name;
   }
   req.set(http::field::authorization,
-          std::string(s3::sigv4::kAlgorithm) + " Credential=" + credentials.access_key + "/" +
-              scope + ", SignedHeaders=" + joined +
-              ", Signature=" + s3::sigv4::signature(key, string_to_sign));
+          std::string(sigv4::kAlgorithm) + " Credential=" + credentials.access_key + "/" + scope +
+              ", SignedHeaders=" + joined + ", Signature=" + sigv4::signature(key, string_to_sign));
 }
 
 AdminClient::AdminClient(Endpoint endpoint, Credentials credentials, std::chrono::seconds timeout)

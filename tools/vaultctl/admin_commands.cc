@@ -16,7 +16,7 @@
 #include <boost/beast/core/error.hpp>
 #include <nlohmann/json.hpp>
 
-#include "s3/uri.h"
+#include "common/uri.h"
 #include "vaultctl/admin_client.h"
 
 namespace vaultaire::vaultctl {
@@ -132,7 +132,7 @@ std::string rate_limit_text(const json& rate) {
 std::string yes_no(bool b) { return b ? "yes" : "no"; }
 
 // One path segment, percent-encoded.
-std::string seg(std::string_view s) { return "/" + s3::uri_encode(s, /*keep_slash=*/false); }
+std::string seg(std::string_view s) { return "/" + uri_encode(s, /*keep_slash=*/false); }
 
 // Left-aligned columns two spaces apart; the first row is the header.
 class Table {

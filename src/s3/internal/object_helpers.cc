@@ -8,7 +8,7 @@
 
 #include "common/crypto.h"
 #include "common/time_format.h"
-#include "s3/uri.h"
+#include "common/uri.h"
 
 namespace vaultaire::s3::internal {
 namespace {

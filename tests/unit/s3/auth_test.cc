@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "s3/sigv4.h"
+#include "common/sigv4.h"
 
 namespace vaultaire::s3 {
 namespace {

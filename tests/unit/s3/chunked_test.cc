@@ -21,7 +21,7 @@
 #include "common/checksum.h"
 #include "common/crypto.h"
 #include "s3/errors.h"
-#include "s3/sigv4.h"
+#include "common/sigv4.h"
 
 namespace vaultaire::s3 {
 namespace {

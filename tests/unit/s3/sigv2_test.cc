@@ -9,8 +9,8 @@
 #include <gtest/gtest.h>
 
 #include "s3/auth.h"
-#include "s3/sigv4.h"
-#include "s3/uri.h"
+#include "common/sigv4.h"
+#include "common/uri.h"
 
 namespace vaultaire::s3::sigv2 {
 namespace {

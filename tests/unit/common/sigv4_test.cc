@@ -5,7 +5,7 @@
 // NAME.sts (the string to sign) and NAME.authz (the Authorization header), LF line endings and
 // no trailing newline. Every vector is its own test, so a failure names the vector.
 
-#include "s3/sigv4.h"
+#include "common/sigv4.h"
 
 #include <algorithm>
 #include <cctype>
@@ -21,9 +21,9 @@
 #include <gtest/gtest.h>
 
 #include "common/crypto.h"
-#include "s3/uri.h"
+#include "common/uri.h"
 
-namespace vaultaire::s3::sigv4 {
+namespace vaultaire::sigv4 {
 namespace {
 
 const std::filesystem::path kVectorDir = VAULTAIRE_SIGV4_VECTORS;
@@ -304,4 +304,4 @@ TEST(Sigv4Test, CanonicalQueryEncodesAndSortsByNameThenValue) {
 }
 
 }  // namespace
-}  // namespace vaultaire::s3::sigv4
+}  // namespace vaultaire::sigv4

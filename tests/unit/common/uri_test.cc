@@ -1,11 +1,11 @@
-#include "s3/uri.h"
+#include "common/uri.h"
 
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-namespace vaultaire::s3 {
+namespace vaultaire {
 namespace {
 
 TEST(UriTest, EncodeKeepsUnreservedCharacters) {
@@ -128,4 +128,4 @@ TEST(UriTest, SplitTargetSeparatesPathAndQuery) {
 }
 
 }  // namespace
-}  // namespace vaultaire::s3
+}  // namespace vaultaire

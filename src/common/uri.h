@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-namespace vaultaire::s3 {
+namespace vaultaire {
 
 // RFC 3986 encoding as SigV4 canonicalisation wants it: everything but A-Z a-z 0-9 - _ . ~ is
 // %XX (uppercase hex); '/' is kept when `keep_slash`.
@@ -34,4 +34,4 @@ struct Target {
 };
 Target split_target(std::string_view target);
 
-}  // namespace vaultaire::s3
+}  // namespace vaultaire

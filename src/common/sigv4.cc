@@ -1,10 +1,10 @@
-#include "s3/sigv4.h"
+#include "common/sigv4.h"
 
 #include <algorithm>
 
 #include "common/crypto.h"
 
-namespace vaultaire::s3::sigv4 {
+namespace vaultaire::sigv4 {
 namespace {
 
 std::string normalize_path(std::string_view path) {
@@ -186,4 +186,4 @@ std::string trailer_string_to_sign(std::string_view amz_date, std::string_view s
   return out;
 }
 
-}  // namespace vaultaire::s3::sigv4
+}  // namespace vaultaire::sigv4

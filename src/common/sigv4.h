@@ -9,9 +9,9 @@
 #include <utility>
 #include <vector>
 
-#include "s3/uri.h"
+#include "common/uri.h"
 
-namespace vaultaire::s3::sigv4 {
+namespace vaultaire::sigv4 {
 
 inline constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 inline constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
@@ -79,4 +79,4 @@ std::string trailer_string_to_sign(std::string_view amz_date, std::string_view s
                                    std::string_view previous_signature,
                                    std::string_view trailer_sha256_hex);
 
-}  // namespace vaultaire::s3::sigv4
+}  // namespace vaultaire::sigv4

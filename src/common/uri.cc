@@ -1,6 +1,6 @@
-#include "s3/uri.h"
+#include "common/uri.h"
 
-namespace vaultaire::s3 {
+namespace vaultaire {
 
 std::string uri_encode(std::string_view s, bool keep_slash) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -96,4 +96,4 @@ Target split_target(std::string_view target) {
   return {target.substr(0, q), target.substr(q + 1)};
 }
 
-}  // namespace vaultaire::s3
+}  // namespace vaultaire
