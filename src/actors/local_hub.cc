@@ -65,7 +65,7 @@ asio::awaitable<Result<size_t>> LocalHub::sweep_abandoned_uploads(
     c.mutable_abort_upload()->set_reason("abandoned");
     auto reply = co_await execute(std::move(c));
     if (!reply) {
-      if (!is(reply.error(), Errc::kNoSuchUpload)) {
+      if (!is(reply.error(), Errc::kNoSuchUpload) && !is(reply.error(), Errc::kNoSuchContainer)) {
         co_return reply.error();
       }
       continue;  // completed or aborted meanwhile

@@ -111,6 +111,23 @@ std::optional<int64_t> parse_amz_date(std::string_view s) {
   return to_unix(y, mo, d, h, mi, se);
 }
 
+std::optional<int64_t> parse_iso8601(std::string_view s) {
+  int y, mo, d, h, mi, se;
+  if (s.size() < 20 || s.back() != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+      s[13] != ':' || s[16] != ':' || !digits(s, 0, 4, y) || !digits(s, 5, 2, mo) ||
+      !digits(s, 8, 2, d) || !digits(s, 11, 2, h) || !digits(s, 14, 2, mi) ||
+      !digits(s, 17, 2, se)) {
+    return std::nullopt;
+  }
+  if (s.size() > 20) {
+    int fraction;
+    if (s[19] != '.' || s.size() == 21 || s.size() > 30 || !digits(s, 20, s.size() - 21, fraction)) {
+      return std::nullopt;
+    }
+  }
+  return to_unix(y, mo, d, h, mi, se);
+}
+
 std::optional<int64_t> parse_http_date(std::string_view s) {
   // "Mon, 12 Oct 2009 17:50:30 GMT"
   if (s.size() != 29 || s[3] != ',' || s.substr(25) != " GMT") {

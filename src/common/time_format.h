@@ -14,6 +14,9 @@ namespace vaultaire {
 std::string format_iso8601(int64_t unix_nanos);
 // Mon, 12 Oct 2009 17:50:30 GMT
 std::string format_http_date(int64_t unix_nanos);
+// 2009-10-12T17:50:30[.fraction]Z, as format_iso8601 writes and S3 listings carry -> seconds
+// since the epoch (the fraction is dropped)
+std::optional<int64_t> parse_iso8601(std::string_view s);
 // 20091012T175030Z -> seconds since the epoch
 std::optional<int64_t> parse_amz_date(std::string_view s);
 // RFC 1123 ("Mon, 12 Oct 2009 17:50:30 GMT") -> seconds since the epoch

@@ -91,7 +91,10 @@ Result<proto::UploadRecord> ViewReader::upload(std::string_view tenant, std::str
       store_.db()->Get(rocksdb::ReadOptions(), store_.cf(Cf::kUploads),
                        upload_key(tenant, container, path, upload_id), &bytes);
   if (s.IsNotFound()) {
-    return Errc::kNoSuchUpload;
+    // S3 names the missing bucket before the missing upload.
+    auto bucket = this->container(tenant, container);
+    return bucket || !is(bucket.error(), Errc::kNoSuchContainer) ? Errc::kNoSuchUpload
+                                                                 : Errc::kNoSuchContainer;
   }
   if (!s.ok()) {
     return to_error_code(s, "get upload");

@@ -33,7 +33,8 @@ class ViewReader {
   [[nodiscard]] Result<bool> has_artifacts(std::string_view tenant,
                                            std::string_view container) const;
 
-  // A multipart upload in progress; Errc::kNoSuchUpload when absent.
+  // A multipart upload in progress; Errc::kNoSuchUpload when absent (kNoSuchContainer when the
+  // container is).
   [[nodiscard]] Result<proto::UploadRecord> upload(std::string_view tenant,
                                                    std::string_view container,
                                                    std::string_view path,

@@ -335,15 +335,9 @@ asio::awaitable<void> S3Service::put_object(Request& r) {
     co_return;
   }
   // Refuse early, before the client sends a byte, when the bucket does not exist.
-  {
-    proto::Query q;
-    q.set_container(r.bucket);
-    q.mutable_get_container();
-    auto exists = co_await query(r, std::move(q));
-    if (!exists) {
-      co_await internal::send_error(r, from_error(exists.error()));
-      co_return;
-    }
+  if (auto missing = co_await bucket_missing(r)) {
+    co_await internal::send_error(r, std::move(*missing));
+    co_return;
   }
   if (const auto length = r.ex.content_length()) {
     const auto declared =
@@ -394,7 +388,9 @@ asio::awaitable<S3Result<S3Service::CopySource>> S3Service::copy_source(Request&
     co_return source.error();
   }
   if (!co_await has_grant(r, source->first, internal::Access::kRead)) {
-    co_return S3Error(S3Code::kAccessDenied, "No read grant on the copy source's bucket.");
+    std::string reason = "No read grant on the copy source's bucket.";
+    co_await record_denial(r, source->first, source->second, reason);
+    co_return S3Error(S3Code::kAccessDenied, std::move(reason));
   }
   proto::Query q;
   q.set_container(source->first);
@@ -645,6 +641,10 @@ asio::awaitable<void> S3Service::delete_objects(Request& r) {
     co_return;
   }
   const bool quiet = std::string_view(root.child_value("Quiet")) == "true";
+  if (auto missing = co_await bucket_missing(r)) {
+    co_await internal::send_error(r, std::move(*missing));
+    co_return;
+  }
 
   // The deletes go to the bucket's actor together: their appends share group commits.
   std::vector<asio::awaitable<Result<proto::CommandReply>>> deletes;

@@ -744,26 +744,60 @@ asio::awaitable<std::optional<S3Error>> S3Service::precheck_bytes(Request& r, ui
     co_return std::nullopt;  // no record yet: nothing stored, no quota set
   }
   const proto::TenantRecord& t = tenant->tenant();
-  if (t.quotas().max_bytes() > 0 && t.bytes() + bytes > t.quotas().max_bytes()) {
+  const uint64_t max_bytes = t.quotas().max_bytes();
+  if (max_bytes == 0 || t.bytes() + bytes <= max_bytes) {
+    co_return std::nullopt;
+  }
+  // An overwrite frees what it replaces: the projection charges the difference, and so does this
+  // early refusal (looked up only when the plain sum would not fit).
+  uint64_t replaced = 0;
+  if (!r.key.empty()) {
+    proto::Query q2;
+    q2.set_container(r.bucket);
+    q2.set_path(r.key);
+    q2.mutable_get_artifact();
+    if (auto current = co_await query(r, std::move(q2))) {
+      replaced = current->artifact().size();
+    }
+  }
+  // As the projection does: only growth is refused; shrinking is always allowed.
+  if (bytes > replaced && t.bytes() + (bytes - replaced) > max_bytes) {
     co_return co_await command_error(r, Errc::kQuotaExceeded, static_cast<int64_t>(bytes), 0, 0);
   }
   co_return std::nullopt;
 }
 
+asio::awaitable<std::optional<S3Error>> S3Service::bucket_missing(Request& r) {
+  proto::Query q;
+  q.set_container(r.bucket);
+  q.mutable_get_container();
+  auto exists = co_await query(r, std::move(q));
+  if (!exists) {
+    co_return from_error(exists.error());
+  }
+  co_return std::nullopt;
+}
+
 asio::awaitable<void> S3Service::deny(Request& r, std::string reason) {
+  co_await record_denial(r, r.bucket, r.key, reason);
+  co_await internal::send_error(r, S3Error(S3Code::kAccessDenied, std::move(reason)));
+}
+
+asio::awaitable<void> S3Service::record_denial(Request& r, const std::string& container,
+                                               const std::string& path,
+                                               const std::string& reason) {
   // Denials are events too, so audit sees who tried what.
   proto::Command c;
-  c.set_container(r.bucket);
-  c.set_path(r.key);
+  c.set_container(container);
+  c.set_path(path);
   proto::AccessDenied& d = *c.mutable_record_denial()->mutable_denial();
   d.set_action(std::string(internal::op_name(r.op)));
-  d.set_resource(r.resource());
+  d.set_resource(path.empty() ? "/" + container : "/" + container + "/" + path);
   d.set_reason(reason);
   if (r.tenant.empty()) {
     r.tenant = r.auth.identity.tenant;
   }
   (void)co_await execute(r, std::move(c));
-  co_await internal::send_error(r, S3Error(S3Code::kAccessDenied, std::move(reason)));
 }
 
 asio::awaitable<Result<proto::QueryReply>> S3Service::query(Request& r, proto::Query q) {

@@ -66,6 +66,11 @@ class S3Service {
   asio::awaitable<std::optional<S3Error>> precheck_bytes(internal::Request& r, uint64_t bytes);
   // Answers AccessDenied and records the denial as an event.
   asio::awaitable<void> deny(internal::Request& r, std::string reason);
+  // NoSuchBucket (or the lookup's error) when the request's bucket does not exist.
+  asio::awaitable<std::optional<S3Error>> bucket_missing(internal::Request& r);
+  // The AccessDenied event alone, for refusals answered elsewhere (a copy source).
+  asio::awaitable<void> record_denial(internal::Request& r, const std::string& container,
+                                      const std::string& path, const std::string& reason);
 
   // Service and bucket operations (bucket_ops.cc).
   asio::awaitable<void> list_buckets(internal::Request& r);

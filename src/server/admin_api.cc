@@ -209,11 +209,11 @@ asio::awaitable<void> AdminApi::handle(s3::HttpExchange& exchange) {
                           std::string(auth.error().text()));
     } else if (auth->identity.anonymous) {
       call.answer = error(http::status::forbidden, "AccessDenied", "sign the request");
-    } else if (auth->identity.role != "root" && auth->identity.role != "admin") {
+    } else if (call.caller = auth->identity;
+               auth->identity.role != "root" && auth->identity.role != "admin") {
       call.answer = error(http::status::forbidden, "AccessDenied",
                           "only root and tenant admins use the admin API");
     } else {
-      call.caller = auth->identity;
       std::string text;
       bool body_ok = true;
       for (;;) {
@@ -239,6 +239,9 @@ asio::awaitable<void> AdminApi::handle(s3::HttpExchange& exchange) {
       }
     }
   }
+  if (call.answer.status == http::status::forbidden && !call.caller.principal.empty()) {
+    co_await record_denial(call);
+  }
   http::response<http::string_body> res{call.answer.status, 11};
   res.set(http::field::server, "Vaultaire");
   res.set("x-amz-request-id", call.request_id);
@@ -257,6 +260,18 @@ asio::awaitable<void> AdminApi::handle(s3::HttpExchange& exchange) {
                          fmt::join(call.path, "/"), res.result_int(),
                          call.caller.principal.empty() ? "-" : call.caller.principal);
   (void)co_await exchange.send(std::move(res));
+}
+
+asio::awaitable<void> AdminApi::record_denial(Call& call) {
+  // A refused admin call is an AccessDenied event like a refused S3 request, so audit sees it.
+  const std::string resource = fmt::format("/admin/v1/{}", fmt::join(call.path, "/"));
+  proto::Command c;
+  *c.mutable_context() = call.context(call.caller.tenant);
+  proto::AccessDenied& d = *c.mutable_record_denial()->mutable_denial();
+  d.set_action(fmt::format("Admin:{} {}", std::string(http::to_string(call.method)), resource));
+  d.set_resource(resource);
+  d.set_reason(call.answer.body["error"].value("message", "not allowed"));
+  (void)co_await hub_.execute(std::move(c));
 }
 
 asio::awaitable<void> AdminApi::route(Call& call) {

@@ -28,6 +28,7 @@ class AdminApi {
  private:
   struct Call;
   asio::awaitable<void> route(Call& call);
+  asio::awaitable<void> record_denial(Call& call);
   // The tenant's record as the admin API shows it (Errc::kNotFound unless created or default).
   asio::awaitable<Result<proto::TenantRecord>> tenant_record(Call& call, std::string tenant);
 
