@@ -91,6 +91,17 @@ proto::Event event_for(proto::Command command) {
       r->mutable_secrets()->Swap(command.mutable_reencrypt_secrets()->mutable_secrets());
       break;
     }
+    case proto::Command::kMigrateArtifact:
+      e.mutable_artifact_migrated()->Swap(command.mutable_migrate_artifact()->mutable_migration());
+      break;
+    case proto::Command::kCompleteRestore:
+      e.mutable_artifact_restored()->Swap(command.mutable_complete_restore()->mutable_restored());
+      break;
+    case proto::Command::kExpireRestore:
+      e.mutable_restore_expired()->set_expired_before_unix_nanos(
+          command.expire_restore().expired_before_unix_nanos());
+      break;
+    case proto::Command::kRequestRestore:  // built by ContainerActor::handle
     case proto::Command::kCompleteUpload:  // built by ContainerActor::complete_upload
     case proto::Command::OP_NOT_SET:
       break;
@@ -194,6 +205,51 @@ asio::awaitable<Result<proto::CommandReply>> ContainerActor::handle(proto::Comma
 
     case proto::Command::kCreateUpload:
       co_return co_await commit(event_for(std::move(command)));
+
+    // Tiering: the projection checks that the artifact is still what the move or the copy was
+    // made from, in log order, so these need no lock against writes in flight.
+    case proto::Command::kMigrateArtifact:
+    case proto::Command::kCompleteRestore:
+      co_return co_await commit(event_for(std::move(command)));
+
+    case proto::Command::kExpireRestore: {
+      auto a = views_.artifact(tenant_, container_, path);
+      if (!a) {
+        co_return a.error();
+      }
+      const int64_t before = command.expire_restore().expired_before_unix_nanos();
+      if (!a->has_restore() ||
+          (before > 0 && (a->restore().ongoing() || a->restore().expires_unix_nanos() >= before))) {
+        proto::CommandReply nothing;
+        nothing.set_no_op(true);
+        co_return nothing;
+      }
+      co_return co_await commit(event_for(std::move(command)));
+    }
+
+    case proto::Command::kRequestRestore: {
+      auto a = views_.artifact(tenant_, container_, path);
+      if (!a) {
+        co_return a.error();
+      }
+      const auto& restore_tiers = command.request_restore().restore_tiers();
+      if (std::find(restore_tiers.begin(), restore_tiers.end(), a->tier()) == restore_tiers.end()) {
+        co_return Errc::kInvalidObjectState;
+      }
+      if (a->has_restore() && a->restore().ongoing()) {
+        co_return Errc::kRestoreInProgress;
+      }
+      const bool extended = a->has_restore();
+      const uint32_t days = command.request_restore().days();
+      proto::Event e = event_for(std::move(command));
+      e.mutable_restore_requested()->set_days(days);
+      e.mutable_restore_requested()->set_tier(a->tier());
+      auto reply = co_await commit(std::move(e));
+      if (reply) {
+        reply->set_restore_extended(extended);
+      }
+      co_return reply;
+    }
 
     case proto::Command::kUploadPart:
     case proto::Command::kAbortUpload: {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include "common/assert.h"
 #include "common/logging.h"
 
@@ -10,16 +12,56 @@ namespace vaultaire::actors {
 Spoke::Spoke(asio::any_io_executor executor, SpokeOptions options,
              std::vector<std::unique_ptr<drivers::Driver>> drivers)
     : Actor(std::move(executor), "spoke/" + options.id), options_(std::move(options)) {
+  VAULTAIRE_ASSERT(!drivers.empty(), "the server wires at least one driver into the spoke");
+  if (options_.tiers.empty()) {
+    options_.tiers.push_back({.name = "hot",
+                              .driver = drivers.front()->name(),
+                              .storage_classes = {"STANDARD"},
+                              .instant = true});
+  }
   for (auto& d : drivers) {
     const std::string name = d->name();
     drivers_.emplace(name, std::move(d));
   }
-  VAULTAIRE_ASSERT(drivers_.contains(options_.default_driver),
-                   "the server wires the default driver into the spoke");
+  for (const TierInfo& t : options_.tiers) {
+    VAULTAIRE_ASSERT(drivers_.contains(t.driver), "the server wires every tier's driver");
+  }
 }
 
-drivers::Driver& Spoke::default_driver() const {
-  return *drivers_.find(options_.default_driver)->second;
+const TierInfo* Spoke::tier(std::string_view name) const {
+  for (const TierInfo& t : options_.tiers) {
+    if (t.name == name) {
+      return &t;
+    }
+  }
+  return nullptr;
+}
+
+const TierInfo* Spoke::tier_of_class(std::string_view storage_class) const {
+  for (const TierInfo& t : options_.tiers) {
+    if (std::find(t.storage_classes.begin(), t.storage_classes.end(), storage_class) !=
+        t.storage_classes.end()) {
+      return &t;
+    }
+  }
+  return nullptr;
+}
+
+std::string_view Spoke::storage_class(std::string_view tier_name) const {
+  const TierInfo* t = tier(tier_name);
+  return t != nullptr && !t->storage_classes.empty() ? std::string_view(t->storage_classes.front())
+                                                     : std::string_view("STANDARD");
+}
+
+bool Spoke::needs_restore(std::string_view tier_name) const {
+  const TierInfo* t = tier(tier_name);
+  return t != nullptr && !t->instant;
+}
+
+drivers::Driver& Spoke::default_driver() const { return driver_of(options_.tiers.front()); }
+
+drivers::Driver& Spoke::driver_of(const TierInfo& tier) const {
+  return *drivers_.find(tier.driver)->second;
 }
 
 drivers::Driver* Spoke::driver(std::string_view name) const {
@@ -28,6 +70,30 @@ drivers::Driver* Spoke::driver(std::string_view name) const {
 }
 
 namespace {
+
+std::string held_key(std::string_view driver, std::string_view blob_id) {
+  std::string k;
+  k.reserve(driver.size() + 1 + blob_id.size());
+  k.append(driver);
+  k.push_back('\0');
+  k.append(blob_id);
+  return k;
+}
+
+// A reader that holds its artifact's blobs against release while it lives.
+class HeldReader final : public drivers::BlobReader {
+ public:
+  HeldReader(Spoke& spoke, std::vector<BlobPiece> pieces, std::unique_ptr<drivers::BlobReader> r)
+      : spoke_(spoke), pieces_(std::move(pieces)), reader_(std::move(r)) {}
+  ~HeldReader() override { spoke_.unhold(pieces_); }
+  uint64_t size() const override { return reader_->size(); }
+  asio::awaitable<Result<std::string>> read(size_t max) override { return reader_->read(max); }
+
+ private:
+  Spoke& spoke_;
+  std::vector<BlobPiece> pieces_;
+  std::unique_ptr<drivers::BlobReader> reader_;
+};
 
 // Reads consecutive pieces as one stream.
 class PiecesReader final : public drivers::BlobReader {
@@ -96,7 +162,41 @@ class PiecesReader final : public drivers::BlobReader {
 
 }  // namespace
 
+void Spoke::hold(const std::vector<BlobPiece>& pieces) {
+  std::lock_guard lock(held_mu_);
+  for (const BlobPiece& p : pieces) {
+    ++held_[held_key(p.driver, p.blob_id)];
+  }
+}
+
+void Spoke::unhold(const std::vector<BlobPiece>& pieces) {
+  std::lock_guard lock(held_mu_);
+  for (const BlobPiece& p : pieces) {
+    const auto it = held_.find(held_key(p.driver, p.blob_id));
+    if (it != held_.end() && --it->second == 0) {
+      held_.erase(it);
+    }
+  }
+}
+
+bool Spoke::held(const proto::BlobRef& blob) const {
+  std::lock_guard lock(held_mu_);
+  return held_.contains(held_key(blob.driver(), blob.blob_id()));
+}
+
 asio::awaitable<Result<std::unique_ptr<drivers::BlobReader>>> Spoke::open(
+    std::vector<BlobPiece> pieces, std::optional<drivers::ByteRange> range) {
+  hold(pieces);
+  auto opened = co_await open_pieces(pieces, range);
+  if (!opened) {
+    unhold(pieces);
+    co_return opened.error();
+  }
+  co_return std::unique_ptr<drivers::BlobReader>(
+      std::make_unique<HeldReader>(*this, std::move(pieces), std::move(*opened)));
+}
+
+asio::awaitable<Result<std::unique_ptr<drivers::BlobReader>>> Spoke::open_pieces(
     std::vector<BlobPiece> pieces, std::optional<drivers::ByteRange> range) {
   if (pieces.size() == 1) {
     drivers::Driver* d = driver(pieces[0].driver);
@@ -130,17 +230,38 @@ void Spoke::release(std::vector<proto::BlobRef> blobs) {
 }
 
 asio::awaitable<void> Spoke::handle_release(std::vector<proto::BlobRef> blobs) {
-  for (const proto::BlobRef& blob : blobs) {
-    drivers::Driver* d = driver(blob.driver());
-    if (d == nullptr) {
-      logger("actors")->warn("release for unknown driver driver={} blob={}", blob.driver(),
-                             blob.blob_id());
-      continue;
+  // Reads that looked the artifact up before the release may not have opened it yet: wait,
+  // then wait for the readers that did.
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto delay = options_.release_delay;
+  while (!blobs.empty()) {
+    if (delay.count() > 0) {
+      timer.expires_after(delay);
+      (void)co_await timer.async_wait(kNoThrow);
     }
-    if (auto r = co_await d->remove(blob.blob_id()); !r) {
-      logger("actors")->warn("blob release failed driver={} blob={} error={}", blob.driver(),
-                             blob.blob_id(), r.error().message());
+    std::vector<proto::BlobRef> still_read;
+    for (proto::BlobRef& blob : blobs) {
+      if (held(blob)) {
+        still_read.push_back(std::move(blob));
+      } else {
+        co_await remove_blob(blob);
+      }
     }
+    blobs = std::move(still_read);
+    delay = std::max(options_.release_delay, std::chrono::milliseconds(200));
+  }
+}
+
+asio::awaitable<void> Spoke::remove_blob(const proto::BlobRef& blob) {
+  drivers::Driver* d = driver(blob.driver());
+  if (d == nullptr) {
+    logger("actors")->warn("release for unknown driver driver={} blob={}", blob.driver(),
+                           blob.blob_id());
+    co_return;
+  }
+  if (auto r = co_await d->remove(blob.blob_id()); !r) {
+    logger("actors")->warn("blob release failed driver={} blob={} error={}", blob.driver(),
+                           blob.blob_id(), r.error().message());
   }
 }
 

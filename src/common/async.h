@@ -16,9 +16,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/this_coro.hpp>
 
 #include "common/errors.h"
 
@@ -62,7 +62,9 @@ asio::awaitable<std::invoke_result_t<F&>> invoke_blocking(F fn) {
     co_return fn();
   } catch (const std::exception& e) {
     log_blocking_exception(e);
-    co_return Errc::kInternal;
+    // in_place_error: some results (bool, json) could take the error code as a value too.
+    co_return std::invoke_result_t<F&>(boost::system::in_place_error,
+                                       make_error_code(Errc::kInternal));
   }
 }
 }  // namespace internal

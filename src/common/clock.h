@@ -40,6 +40,25 @@ class ManualClock final : public Clock {
   std::atomic<int64_t> now_;
 };
 
+// The system clock moved forward by an offset that only grows: `vaultaire serve --test-clock`
+// runs the event log, the tiering actor and restores on it, so an end-to-end test can let 90
+// days pass in a second (the admin API's POST /admin/v1/test/clock). Thread-safe.
+class OffsetClock final : public Clock {
+ public:
+  int64_t now_unix_nanos() const override {
+    return SystemClock::instance().now_unix_nanos() + offset_.load();
+  }
+  void advance(std::chrono::nanoseconds d) {
+    if (d.count() > 0) {
+      offset_.fetch_add(d.count());
+    }
+  }
+  int64_t offset_nanos() const { return offset_.load(); }
+
+ private:
+  std::atomic<int64_t> offset_{0};
+};
+
 inline constexpr int64_t kNanosPerSecond = 1'000'000'000;
 
 }  // namespace vaultaire

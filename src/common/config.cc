@@ -77,7 +77,7 @@ Config load_config(const std::filesystem::path& path) {
   }
   reject_unknown(root, path,
                  {"data_dir", "region", "spoke_id", "master_key_file", "s3", "admin", "log",
-                  "threads", "gc", "actors", "multipart"},
+                  "threads", "gc", "actors", "multipart", "drivers", "tiers", "tiering"},
                  "");
   read(root, path, "data_dir", c.data_dir);
   read(root, path, "region", c.region);
@@ -103,8 +103,9 @@ Config load_config(const std::filesystem::path& path) {
     read(*s, path, "blocking", c.blocking_threads);
   }
   if (const auto* s = section(root, path, "gc")) {
-    reject_unknown(*s, path, {"sweep_grace_seconds"}, "gc");
+    reject_unknown(*s, path, {"sweep_grace_seconds", "release_delay_ms"}, "gc");
     read(*s, path, "sweep_grace_seconds", c.sweep_grace_seconds);
+    read(*s, path, "release_delay_ms", c.release_delay_ms);
   }
   if (const auto* s = section(root, path, "multipart")) {
     reject_unknown(*s, path, {"abandon_after_seconds", "sweep_interval_seconds"}, "multipart");
@@ -115,7 +116,166 @@ Config load_config(const std::filesystem::path& path) {
     reject_unknown(*s, path, {"idle_seconds"}, "actors");
     read(*s, path, "idle_seconds", c.actor_idle_seconds);
   }
+  if (const auto* s = section(root, path, "drivers")) {
+    for (const auto& [name, node] : *s) {
+      const std::string n(name.str());
+      const auto* d = node.as_table();
+      if (d == nullptr) {
+        fail(path, "'drivers." + n + "' must be a table");
+      }
+      reject_unknown(
+          *d, path,
+          {"type", "path", "endpoint", "bucket", "prefix", "access_key", "secret_key",
+           "secret_key_env", "region", "storage_class", "max_connections", "part_size_mib"},
+          "drivers." + n);
+      DriverConfig& dc = c.drivers[n];
+      read(*d, path, "type", dc.type);
+      read(*d, path, "path", dc.path);
+      read(*d, path, "endpoint", dc.endpoint);
+      read(*d, path, "bucket", dc.bucket);
+      read(*d, path, "prefix", dc.prefix);
+      read(*d, path, "access_key", dc.access_key);
+      read(*d, path, "secret_key", dc.secret_key);
+      read(*d, path, "secret_key_env", dc.secret_key_env);
+      read(*d, path, "region", dc.region);
+      read(*d, path, "storage_class", dc.storage_class);
+      read(*d, path, "max_connections", dc.max_connections);
+      read(*d, path, "part_size_mib", dc.part_size_mib);
+      if (dc.type != "local" && dc.type != "s3") {
+        fail(path, "drivers." + n + ".type must be \"local\" or \"s3\"");
+      }
+      if (dc.type == "s3" && (dc.endpoint.empty() || dc.bucket.empty())) {
+        fail(path, "drivers." + n + ": an s3 driver needs endpoint and bucket");
+      }
+    }
+  }
+  if (const toml::node* tiers = root.get("tiers")) {
+    const toml::array* list = tiers->as_array();
+    if (list == nullptr) {
+      fail(path, "'tiers' must be an array of tables ([[tiers]])");
+    }
+    for (const toml::node& node : *list) {
+      const auto* t = node.as_table();
+      if (t == nullptr) {
+        fail(path, "each of 'tiers' must be a table");
+      }
+      reject_unknown(
+          *t, path,
+          {"name", "driver", "storage_classes", "price_gb_month", "price_gb_retrieved",
+           "price_per_1000_get", "price_per_1000_put", "min_storage_days", "min_billable_kib",
+           "instant", "restore_price_gb", "restore_price_per_1000", "restore_hours"},
+          "tiers");
+      TierConfig& tc = c.tiers.emplace_back();
+      read(*t, path, "name", tc.name);
+      read(*t, path, "driver", tc.driver);
+      if (tc.name.empty() || tc.driver.empty()) {
+        fail(path, "each tier needs a name and a driver");
+      }
+      if (const toml::node* classes = t->get("storage_classes")) {
+        const toml::array* a = classes->as_array();
+        if (a == nullptr) {
+          fail(path, "tiers." + tc.name + ".storage_classes must be an array of strings");
+        }
+        for (const toml::node& v : *a) {
+          auto s = v.value<std::string>();
+          if (!s) {
+            fail(path, "tiers." + tc.name + ".storage_classes must be an array of strings");
+          }
+          tc.storage_classes.push_back(*s);
+        }
+      }
+      auto number = [&](std::string_view key, std::optional<double>& out) {
+        if (const toml::node* v = t->get(key)) {
+          auto d = v->value<double>();
+          if (!d || *d < 0) {
+            fail(path, "tiers." + tc.name + "." + std::string(key) + " must be a number >= 0");
+          }
+          out = *d;
+        }
+      };
+      auto integer = [&](std::string_view key, std::optional<int64_t>& out) {
+        if (const toml::node* v = t->get(key)) {
+          auto i = v->value<int64_t>();
+          if (!i || *i < 0) {
+            fail(path, "tiers." + tc.name + "." + std::string(key) + " must be an integer >= 0");
+          }
+          out = *i;
+        }
+      };
+      number("price_gb_month", tc.price_gb_month);
+      number("price_gb_retrieved", tc.price_gb_retrieved);
+      number("price_per_1000_get", tc.price_per_1000_get);
+      number("price_per_1000_put", tc.price_per_1000_put);
+      number("restore_price_gb", tc.restore_price_gb);
+      number("restore_price_per_1000", tc.restore_price_per_1000);
+      number("restore_hours", tc.restore_hours);
+      integer("min_storage_days", tc.min_storage_days);
+      integer("min_billable_kib", tc.min_billable_kib);
+      if (const toml::node* v = t->get("instant")) {
+        auto b = v->value<bool>();
+        if (!b) {
+          fail(path, "tiers." + tc.name + ".instant must be true or false");
+        }
+        tc.instant = *b;
+      }
+    }
+  }
+  if (const auto* s = section(root, path, "tiering")) {
+    reject_unknown(*s, path,
+                   {"policy", "pass_interval_seconds", "concurrency", "bandwidth_mib_per_second"},
+                   "tiering");
+    read(*s, path, "policy", c.tiering.policy);
+    read(*s, path, "pass_interval_seconds", c.tiering.pass_interval_seconds);
+    read(*s, path, "concurrency", c.tiering.concurrency);
+    read(*s, path, "bandwidth_mib_per_second", c.tiering.bandwidth_mib_per_second);
+  }
   return c;
+}
+
+void resolve_tiers(Config& c) {
+  const bool drivers_given = !c.drivers.empty();
+  if (c.tiers.empty()) {
+    const std::pair<const char*, std::vector<std::string>> defaults[] = {
+        {"hot", {"STANDARD", "REDUCED_REDUNDANCY", "INTELLIGENT_TIERING"}},
+        {"warm", {"STANDARD_IA", "ONEZONE_IA"}},
+        {"cold", {"GLACIER_IR"}},
+        {"frozen", {"DEEP_ARCHIVE", "GLACIER"}}};
+    for (const auto& [name, classes] : defaults) {
+      TierConfig t;
+      t.name = name;
+      t.driver = std::string(name) == "hot" ? "local" : name;
+      t.storage_classes = classes;
+      c.tiers.push_back(std::move(t));
+    }
+  }
+  // Blobs written with no tier configuration live on "local": it always exists.
+  c.drivers.try_emplace("local");
+  std::set<std::string> names, classes;
+  for (TierConfig& t : c.tiers) {
+    if (!names.insert(t.name).second) {
+      throw std::runtime_error("two tiers are named '" + t.name + "'");
+    }
+    if (t.storage_classes.empty()) {
+      t.storage_classes.push_back(t.name == "hot" ? "STANDARD" : t.name);
+    }
+    for (const auto& sc : t.storage_classes) {
+      if (!classes.insert(sc).second) {
+        throw std::runtime_error("storage class '" + sc + "' is given to two tiers");
+      }
+    }
+    if (!c.drivers.contains(t.driver)) {
+      if (drivers_given) {
+        throw std::runtime_error("tier '" + t.name + "' names driver '" + t.driver +
+                                 "', which [drivers] does not configure");
+      }
+      c.drivers.try_emplace(t.driver);  // no [drivers] at all: local folders
+    }
+  }
+  for (auto& [name, d] : c.drivers) {
+    if (d.type == "local" && d.path.empty()) {
+      d.path = c.data_dir / "drivers" / name;
+    }
+  }
 }
 
 HostPort parse_host_port(const std::string& text) {

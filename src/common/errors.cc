@@ -90,6 +90,10 @@ std::string_view errc_name(Errc e) noexcept {
       return "incomplete_body";
     case Errc::kEntityTooLarge:
       return "entity_too_large";
+    case Errc::kInvalidObjectState:
+      return "invalid_object_state";
+    case Errc::kRestoreInProgress:
+      return "restore_in_progress";
   }
   return "unknown";
 }

@@ -43,6 +43,7 @@ enum class Errc : int {
   kNotEmpty = 36,              // a tenant with buckets or users, a user with keys
   kAccessDenied = 37,          // the principal may not do this
   kInvalidName = 38,           // a tenant or user name that is not valid
+  kInvalidObjectState = 39,    // the artifact's tier does not allow this (a read needs a restore)
 
   kNoSuchBlob = 40,
   kInvalidRange = 41,
@@ -51,6 +52,7 @@ enum class Errc : int {
   kContentSha256Mismatch = 44,  // the body does not match x-amz-content-sha256
   kIncompleteBody = 45,         // fewer bytes arrived than Content-Length announced
   kEntityTooLarge = 46,
+  kRestoreInProgress = 47,      // a restore of the artifact is already under way
 };
 
 const boost::system::error_category& vaultaire_category() noexcept;

@@ -121,7 +121,8 @@ std::optional<int64_t> parse_iso8601(std::string_view s) {
   }
   if (s.size() > 20) {
     int fraction;
-    if (s[19] != '.' || s.size() == 21 || s.size() > 30 || !digits(s, 20, s.size() - 21, fraction)) {
+    if (s[19] != '.' || s.size() == 21 || s.size() > 30 ||
+        !digits(s, 20, s.size() - 21, fraction)) {
       return std::nullopt;
     }
   }

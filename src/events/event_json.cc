@@ -137,7 +137,6 @@ nlohmann::json event_to_json(const proto::Event& e) {
       p["master_key_id"] = e.secrets_reencrypted().key_id();
       p["keys"] = e.secrets_reencrypted().secrets_size();
       break;
-    case proto::Event::kTenantDeleted:
     case proto::Event::kArtifactRead: {
       const auto& r = e.artifact_read();
       p["bytes_sent"] = r.bytes_sent();
@@ -149,8 +148,36 @@ nlohmann::json event_to_json(const proto::Event& e) {
       }
       break;
     }
+    case proto::Event::kArtifactMigrated: {
+      const auto& m = e.artifact_migrated();
+      p["from_tier"] = m.from_tier();
+      p["to_tier"] = m.to_tier();
+      p["driver"] = m.driver();
+      if (m.segments_size() > 0) {
+        p["segments"] = m.segments_size();
+      } else {
+        p["blob_id"] = m.blob_id();
+      }
+      p["policy"] = m.policy();
+      p["reason"] = m.reason();
+      break;
+    }
+    case proto::Event::kRestoreRequested:
+      p["days"] = e.restore_requested().days();
+      p["tier"] = e.restore_requested().tier();
+      break;
+    case proto::Event::kArtifactRestored:
+      p["driver"] = e.artifact_restored().driver();
+      if (e.artifact_restored().segments_size() > 0) {
+        p["segments"] = e.artifact_restored().segments_size();
+      } else {
+        p["blob_id"] = e.artifact_restored().blob_id();
+      }
+      break;
+    case proto::Event::kTenantDeleted:
     case proto::Event::kContainerDeleted:
     case proto::Event::kArtifactDeleted:
+    case proto::Event::kRestoreExpired:
     case proto::Event::PAYLOAD_NOT_SET:
       break;
   }

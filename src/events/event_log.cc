@@ -393,6 +393,14 @@ std::string_view event_type_name(const proto::Event& event) {
       return "access_denied";
     case proto::Event::kSecretsReencrypted:
       return "secrets_reencrypted";
+    case proto::Event::kArtifactMigrated:
+      return "artifact_migrated";
+    case proto::Event::kRestoreRequested:
+      return "restore_requested";
+    case proto::Event::kArtifactRestored:
+      return "artifact_restored";
+    case proto::Event::kRestoreExpired:
+      return "restore_expired";
     case proto::Event::PAYLOAD_NOT_SET:
       break;
   }

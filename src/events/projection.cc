@@ -5,6 +5,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include "common/clock.h"
 #include "events/keys.h"
 
 namespace vaultaire::events {
@@ -189,6 +190,45 @@ std::vector<BlobUse> blobs_of(const Artifact& a) {
   return out;
 }
 
+// True when `uses` are exactly the blobs listed in `segments`, in order.
+bool same_blobs(const std::vector<BlobUse>& uses,
+                const google::protobuf::RepeatedPtrField<proto::Segment>& segments) {
+  if (uses.size() != static_cast<size_t>(segments.size())) {
+    return false;
+  }
+  for (size_t i = 0; i < uses.size(); ++i) {
+    const proto::Segment& s = segments[static_cast<int>(i)];
+    if (uses[i].driver != s.driver() || uses[i].blob_id != s.blob_id() ||
+        uses[i].size != s.size()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The blobs of a migration's or restore's new copy: its segments, or its single blob of the
+// artifact's size.
+template <typename Copy>
+std::vector<BlobUse> copy_blobs(const Copy& c, uint64_t artifact_size) {
+  std::vector<BlobUse> out;
+  if (c.segments_size() > 0) {
+    for (const auto& s : c.segments()) {
+      out.push_back({s.driver(), s.blob_id(), s.size(), nullptr});
+    }
+  } else if (!c.blob_id().empty()) {
+    out.push_back({c.driver(), c.blob_id(), artifact_size, nullptr});
+  }
+  return out;
+}
+
+// The blobs of an artifact's restored copy, if it has one.
+void append_restore_blobs(const proto::ArtifactRecord& a, std::vector<BlobUse>& out) {
+  if (a.has_restore()) {
+    std::vector<BlobUse> copy = copy_blobs(a.restore(), a.size());
+    out.insert(out.end(), copy.begin(), copy.end());
+  }
+}
+
 // Loads the reference records of `uses` (the read phase of a projection).
 Result<void> load(ViewTxn& txn, std::vector<BlobUse>& uses) {
   for (BlobUse& u : uses) {
@@ -351,6 +391,7 @@ Result<Projected> project_artifact_committed(const proto::Event& event, ViewTxn&
   std::vector<BlobUse> replaced;
   if (previous) {
     replaced = blobs_of(*previous);
+    append_restore_blobs(*previous, replaced);
     if (auto l = load(txn, replaced); !l) {
       return l.error();
     }
@@ -439,6 +480,7 @@ Result<Projected> project_artifact_deleted(const proto::Event& event, ViewTxn& t
     return container.error();
   }
   std::vector<BlobUse> uses = blobs_of(old);
+  append_restore_blobs(old, uses);
   if (auto l = load(txn, uses); !l) {
     return l.error();
   }
@@ -471,6 +513,166 @@ Result<Projected> project_artifact_tagged(const proto::Event& event, ViewTxn& tx
     return out;
   }
   *(*artifact)->value->mutable_tags() = event.artifact_tagged().tags();
+  (*artifact)->dirty = true;
+  return out;
+}
+
+// The artifact's record, for the tiering events: they need it to exist.
+Result<Slot<proto::ArtifactRecord>*> existing_artifact(const proto::Event& event, ViewTxn& txn) {
+  auto artifact = txn.artifact(artifact_key(event.tenant(), event.container(), event.path()));
+  if (!artifact) {
+    return artifact.error();
+  }
+  if (!(*artifact)->value) {
+    return Errc::kNoSuchArtifact;
+  }
+  return *artifact;
+}
+
+Result<Projected> project_artifact_migrated(const proto::Event& event, ViewTxn& txn) {
+  const proto::ArtifactMigrated& m = event.artifact_migrated();
+  auto artifact = existing_artifact(event, txn);
+  if (!artifact) {
+    return artifact.error();
+  }
+  proto::ArtifactRecord& record = *(*artifact)->value;
+  std::vector<BlobUse> old = blobs_of(record);
+  // Changed since the move was planned (overwritten, or moved by someone else): refused, and the
+  // mover releases the copy it made.
+  // A restore under way is not cancelled by a move: the move waits for a later pass.
+  if (!same_blobs(old, m.from()) || record.tier() != m.from_tier() ||
+      (record.has_restore() && record.restore().ongoing())) {
+    return Errc::kPreconditionFailed;
+  }
+  std::vector<BlobUse> fresh = copy_blobs(m, record.size());
+  if (fresh.size() != std::max<size_t>(old.size(), 1) ||
+      (record.segments_size() > 0) != (m.segments_size() > 0)) {
+    return Errc::kInvalidArgument;
+  }
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    if (fresh[i].size != old[i].size) {
+      return Errc::kInvalidArgument;  // a copy is the same bytes: the same sizes
+    }
+  }
+  append_restore_blobs(record, old);  // a restored copy has no purpose on the new tier
+  if (auto l = load(txn, old); !l) {
+    return l.error();
+  }
+  if (auto l = load(txn, fresh); !l) {
+    return l.error();
+  }
+
+  Projected out;
+  for (BlobUse& u : fresh) {
+    reference(*u.slot, u.driver, u.size);
+  }
+  release_all(old, out);
+  record.set_tier(m.to_tier());
+  record.set_tier_since_unix_nanos(event.time_unix_nanos());
+  record.clear_restore();
+  if (m.segments_size() > 0) {
+    for (int i = 0; i < m.segments_size(); ++i) {
+      proto::Segment& s = *record.mutable_segments(i);
+      s.set_driver(m.segments(i).driver());
+      s.set_blob_id(m.segments(i).blob_id());
+    }
+  } else {
+    record.set_driver(m.driver());
+    record.set_blob_id(m.blob_id());
+  }
+  (*artifact)->dirty = true;
+  return out;
+}
+
+Result<Projected> project_restore_requested(const proto::Event& event, ViewTxn& txn) {
+  auto artifact = existing_artifact(event, txn);
+  if (!artifact) {
+    return artifact.error();
+  }
+  proto::ArtifactRecord& record = *(*artifact)->value;
+  const uint32_t days = event.restore_requested().days();
+  if (record.tier() != event.restore_requested().tier()) {
+    return Errc::kInvalidObjectState;  // moved meanwhile
+  }
+  if (record.has_restore() && record.restore().ongoing()) {
+    return Errc::kRestoreInProgress;
+  }
+  proto::Restore& r = *record.mutable_restore();
+  r.set_days(days);
+  if (r.expires_unix_nanos() > 0) {
+    // Restored already: the copy stays, for `days` from now.
+    r.set_expires_unix_nanos(event.time_unix_nanos() + int64_t{days} * 86400 * kNanosPerSecond);
+  } else {
+    r.set_ongoing(true);
+    r.set_requested_unix_nanos(event.time_unix_nanos());
+  }
+  (*artifact)->dirty = true;
+  return Projected{};
+}
+
+Result<Projected> project_artifact_restored(const proto::Event& event, ViewTxn& txn) {
+  const proto::ArtifactRestored& done = event.artifact_restored();
+  auto artifact = existing_artifact(event, txn);
+  if (!artifact) {
+    return artifact.error();
+  }
+  proto::ArtifactRecord& record = *(*artifact)->value;
+  if (!record.has_restore() || !record.restore().ongoing() ||
+      !same_blobs(blobs_of(record), done.from())) {
+    return Errc::kPreconditionFailed;  // overwritten, moved or expired meanwhile
+  }
+  std::vector<BlobUse> fresh = copy_blobs(done, record.size());
+  const std::vector<BlobUse> originals = blobs_of(record);
+  if (fresh.size() != std::max<size_t>(originals.size(), 1) ||
+      (record.segments_size() > 0) != (done.segments_size() > 0)) {
+    return Errc::kInvalidArgument;
+  }
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    if (fresh[i].size != originals[i].size) {
+      return Errc::kInvalidArgument;
+    }
+  }
+  if (auto l = load(txn, fresh); !l) {
+    return l.error();
+  }
+  for (BlobUse& u : fresh) {
+    reference(*u.slot, u.driver, u.size);
+  }
+  proto::Restore& r = *record.mutable_restore();
+  r.set_ongoing(false);
+  r.set_expires_unix_nanos(event.time_unix_nanos() + int64_t{r.days()} * 86400 * kNanosPerSecond);
+  r.set_driver(done.driver());
+  r.set_blob_id(done.blob_id());
+  *r.mutable_segments() = done.segments();
+  (*artifact)->dirty = true;
+  return Projected{};
+}
+
+Result<Projected> project_restore_expired(const proto::Event& event, ViewTxn& txn) {
+  auto artifact = txn.artifact(artifact_key(event.tenant(), event.container(), event.path()));
+  if (!artifact) {
+    return artifact.error();
+  }
+  Projected out;
+  if (!(*artifact)->value || !(*artifact)->value->has_restore()) {
+    out.no_op = true;
+    return out;
+  }
+  proto::ArtifactRecord& record = *(*artifact)->value;
+  // An expiry decided on an older state (the copy was extended meanwhile, or a new restore
+  // started) is refused in log order.
+  const int64_t before = event.restore_expired().expired_before_unix_nanos();
+  if (before > 0 &&
+      (record.restore().ongoing() || record.restore().expires_unix_nanos() >= before)) {
+    return Errc::kPreconditionFailed;
+  }
+  std::vector<BlobUse> copy;
+  append_restore_blobs(record, copy);
+  if (auto l = load(txn, copy); !l) {
+    return l.error();
+  }
+  release_all(copy, out);
+  record.clear_restore();
   (*artifact)->dirty = true;
   return out;
 }
@@ -914,6 +1116,14 @@ Result<Projected> project(const proto::Event& event, ViewTxn& txn) {
       return Projected{.released = {}, .no_op = true};
     case proto::Event::kSecretsReencrypted:
       return project_secrets_reencrypted(event, txn);
+    case proto::Event::kArtifactMigrated:
+      return project_artifact_migrated(event, txn);
+    case proto::Event::kRestoreRequested:
+      return project_restore_requested(event, txn);
+    case proto::Event::kArtifactRestored:
+      return project_artifact_restored(event, txn);
+    case proto::Event::kRestoreExpired:
+      return project_restore_expired(event, txn);
     case proto::Event::PAYLOAD_NOT_SET:
       break;
   }

@@ -19,6 +19,16 @@
 //   ArtifactCommitted with completed_upload_id also removes that upload and its parts; parts the
 //   artifact does not use are released. With shares_blobs, a blob nobody references any more
 //   (the source of a copy was deleted earlier in the log) refuses the event.
+//   ArtifactMigrated   the artifact's blobs (or segments' blobs) replaced by same-sized copies on
+//                      another tier; old blobs and a restored copy released. Refused unless the
+//                      artifact still holds exactly `from` on `from_tier`, with no restore under
+//                      way
+//   RestoreRequested   restore = {ongoing, days}; on a restored copy, its expiry moved instead.
+//                      Refused while one is under way, or if the artifact left that tier
+//   ArtifactRestored   restore = {copy, expires = time + days}; refused unless a restore is
+//                      under way and the artifact still holds `from`
+//   RestoreExpired     the copy released, restore cleared; refused if it was extended past
+//                      expired_before meanwhile (overwrites and deletes release copies too)
 //
 // Every event that changes what a tenant stores (buckets, objects, bytes of objects and of
 // parts) updates the tenant's usage, and is refused with Errc::kQuotaExceeded when it would

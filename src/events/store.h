@@ -43,9 +43,10 @@ enum class Cf : int {
   kTenants,
   kUsers,
   kKeys,
-  kGrants
+  kGrants,
+  kTiering,  // the tiering actor's own state (not a view: not rebuilt by replay, not digested)
 };
-inline constexpr int kCfCount = 11;
+inline constexpr int kCfCount = 12;
 
 // The view column families, in digest order.
 inline constexpr std::array<Cf, 9> kViewCfs = {Cf::kContainers, Cf::kArtifacts, Cf::kBlobs,

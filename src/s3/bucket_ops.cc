@@ -339,7 +339,7 @@ asio::awaitable<void> S3Service::list_objects(Request& r, bool v2) {
     if (owner) {
       xml.open("Owner").element("ID", r.tenant).element("DisplayName", r.tenant).close("Owner");
     }
-    xml.element("StorageClass", "STANDARD").close("Contents");
+    xml.element("StorageClass", spoke_.storage_class(a.record().tier())).close("Contents");
   }
   for (const auto& p : page.common_prefixes()) {
     xml.open("CommonPrefixes").element("Prefix", enc(p)).close("CommonPrefixes");

@@ -9,7 +9,7 @@ namespace {
 
 using boost::beast::http::status;
 
-constexpr std::array<S3ErrorInfo, 45> kTable = {{
+constexpr std::array<S3ErrorInfo, 46> kTable = {{
     {"AccessDenied", status::forbidden, "Access Denied"},
     {"AuthorizationHeaderMalformed", status::bad_request, "The authorization header is malformed."},
     {"AuthorizationQueryParametersError", status::bad_request,
@@ -79,6 +79,7 @@ constexpr std::array<S3ErrorInfo, 45> kTable = {{
     {"QuotaExceeded", status::forbidden, "The request would exceed a quota."},
     {"RequestTimeTooSkewed", status::forbidden,
      "The difference between the request time and the current time is too large."},
+    {"RestoreAlreadyInProgress", status::conflict, "Object restore is already in progress"},
     {"ServiceUnavailable", status::service_unavailable, "Please reduce your request rate."},
     {"SignatureDoesNotMatch", status::forbidden,
      "The request signature we calculated does not match the signature you provided. Check "
@@ -138,6 +139,10 @@ S3Code from_error(const boost::system::error_code& ec) {
       return S3Code::kEntityTooSmall;
     case Errc::kQuotaExceeded:
       return S3Code::kQuotaExceeded;
+    case Errc::kInvalidObjectState:
+      return S3Code::kInvalidObjectState;
+    case Errc::kRestoreInProgress:
+      return S3Code::kRestoreAlreadyInProgress;
     case Errc::kAccessDenied:
       return S3Code::kAccessDenied;
     case Errc::kNoSuchBlob:

@@ -53,6 +53,7 @@ enum class S3Code {
   kPreconditionFailed,
   kQuotaExceeded,
   kRequestTimeTooSkewed,
+  kRestoreAlreadyInProgress,
   kServiceUnavailable,
   kSignatureDoesNotMatch,
   kSlowDown,

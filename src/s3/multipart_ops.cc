@@ -55,7 +55,12 @@ asio::awaitable<void> S3Service::create_multipart_upload(Request& r) {
     co_await internal::send_error(r, artifact.error());
     co_return;
   }
-  artifact->set_tier(spoke_.default_tier());
+  auto tier = requested_tier(r);
+  if (!tier) {
+    co_await internal::send_error(r, tier.error());
+    co_return;
+  }
+  artifact->set_tier((*tier)->name);
   // A checksum algorithm for the upload: every part gets one, and completing combines them,
   // composite (a checksum of the parts' checksums) or, for CRCs, of the full object.
   std::string algorithm;
@@ -121,6 +126,7 @@ asio::awaitable<void> S3Service::upload_part(Request& r, bool copy) {
   }
   // The upload must exist before a byte is accepted.
   std::optional<ChecksumAlgorithm> algorithm;
+  const actors::TierInfo* tier = &spoke_.tiers().front();
   {
     proto::Query q;
     q.set_container(r.bucket);
@@ -132,7 +138,12 @@ asio::awaitable<void> S3Service::upload_part(Request& r, bool copy) {
       co_return;
     }
     algorithm = parse_checksum_algorithm(found->upload().checksum_algorithm());
+    // Parts go where the object will be: the tier its storage class chose.
+    if (const actors::TierInfo* t = spoke_.tier(found->upload().artifact().tier())) {
+      tier = t;
+    }
   }
+  drivers::Driver& driver = spoke_.driver_of(*tier);
 
   S3Result<ReceivedBlob> blob = S3Error(S3Code::kInternalError);
   int64_t source_modified = 0;
@@ -151,15 +162,20 @@ asio::awaitable<void> S3Service::upload_part(Request& r, bool copy) {
     if (source->record.size() == 0) {
       from.reset();
     }
-    auto reader = co_await spoke_.open(internal::pieces_of(source->record), from);
+    auto pieces = readable_pieces(source->record);
+    if (!pieces) {
+      co_await internal::send_error(r, pieces.error());
+      co_return;
+    }
+    auto reader = co_await spoke_.open(std::move(*pieces), from);
     if (!reader) {
       co_await internal::send_error(r, from_error(reader.error()));
       co_return;
     }
     source_modified = source->record.modified_unix_nanos();
-    blob = co_await copy_into_blob(r, **reader, algorithm);
+    blob = co_await copy_into_blob(r, **reader, driver, algorithm);
   } else {
-    blob = co_await receive_blob(r, algorithm);
+    blob = co_await receive_blob(r, driver, algorithm);
   }
   if (!blob) {
     co_await internal::send_error(r, blob.error());
@@ -333,7 +349,7 @@ asio::awaitable<void> S3Service::list_parts(Request& r) {
       .element("ID", r.tenant)
       .element("DisplayName", r.tenant)
       .close("Owner")
-      .element("StorageClass", "STANDARD");
+      .element("StorageClass", spoke_.storage_class(parts.upload().artifact().tier()));
   if (!parts.upload().checksum_algorithm().empty()) {
     xml.element("ChecksumAlgorithm", parts.upload().checksum_algorithm())
         .element("ChecksumType", parts.upload().checksum_type());
@@ -412,7 +428,7 @@ asio::awaitable<void> S3Service::list_multipart_uploads(Request& r) {
         .element("ID", r.tenant)
         .element("DisplayName", r.tenant)
         .close("Owner")
-        .element("StorageClass", "STANDARD")
+        .element("StorageClass", spoke_.storage_class(u.record().artifact().tier()))
         .element("Initiated", format_iso8601(u.record().initiated_unix_nanos()))
         .close("Upload");
   }

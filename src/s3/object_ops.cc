@@ -33,8 +33,18 @@ using boost::asio::experimental::awaitable_operators::operator&&;
 constexpr size_t kMaxDeleteKeys = 1000;
 
 template <typename Response>
-void set_object_headers(Response& res, const proto::ArtifactRecord& a, const Request& r) {
+void set_object_headers(Response& res, const proto::ArtifactRecord& a, const Request& r,
+                        std::string_view storage_class) {
   res.set(http::field::etag, "\"" + a.etag() + "\"");
+  if (storage_class != "STANDARD") {
+    res.set("x-amz-storage-class", storage_class);  // S3 leaves STANDARD implicit
+  }
+  if (a.has_restore()) {
+    res.set("x-amz-restore", a.restore().ongoing()
+                                 ? std::string("ongoing-request=\"true\"")
+                                 : "ongoing-request=\"false\", expiry-date=\"" +
+                                       format_http_date(a.restore().expires_unix_nanos()) + "\"");
+  }
   res.set(http::field::last_modified, format_http_date(a.modified_unix_nanos()));
   res.set(http::field::content_type,
           a.content_type().empty() ? "binary/octet-stream" : a.content_type());
@@ -86,7 +96,7 @@ std::string content_range(const drivers::ByteRange& range, uint64_t size) {
 }  // namespace
 
 asio::awaitable<S3Result<S3Service::ReceivedBlob>> S3Service::receive_blob(
-    Request& r, std::optional<ChecksumAlgorithm> also_compute) {
+    Request& r, drivers::Driver& driver, std::optional<ChecksumAlgorithm> also_compute) {
   const std::string& payload = r.auth.payload_hash;
   const auto length = r.ex.content_length();
   if (!length && !r.ex.chunked()) {
@@ -140,7 +150,6 @@ asio::awaitable<S3Result<S3Service::ReceivedBlob>> S3Service::receive_blob(
     checksum.emplace((*wanted)->algorithm);
   }
 
-  drivers::Driver& driver = spoke_.default_driver();
   auto created = co_await driver.create();
   if (!created) {
     co_return S3Error(from_error(created.error()));
@@ -270,9 +279,44 @@ asio::awaitable<S3Result<S3Service::ReceivedBlob>> S3Service::receive_blob(
                          std::move(checksums)};
 }
 
+S3Result<const actors::TierInfo*> S3Service::requested_tier(const Request& r) const {
+  const auto requested = r.header("x-amz-storage-class");
+  if (!requested) {
+    return &spoke_.tiers().front();
+  }
+  const actors::TierInfo* tier = spoke_.tier_of_class(*requested);
+  if (tier == nullptr) {
+    return S3Error(S3Code::kInvalidStorageClass);
+  }
+  return tier;
+}
+
+S3Result<std::vector<actors::BlobPiece>> S3Service::readable_pieces(
+    const proto::ArtifactRecord& a) const {
+  if (!spoke_.needs_restore(a.tier())) {
+    return internal::pieces_of(a);
+  }
+  const proto::Restore& restore = a.restore();
+  if (!a.has_restore() || restore.ongoing() ||
+      restore.expires_unix_nanos() <= events_clock_.now_unix_nanos()) {
+    return S3Error(S3Code::kInvalidObjectState,
+                   "The operation is not valid for the object's storage class");
+  }
+  // The restored copy: the artifact's blobs, on the restore's driver under new ids.
+  std::vector<actors::BlobPiece> pieces;
+  if (restore.segments_size() > 0) {
+    for (const auto& s : restore.segments()) {
+      pieces.push_back({s.driver(), s.blob_id(), s.size()});
+    }
+  } else {
+    pieces.push_back({restore.driver(), restore.blob_id(), a.size()});
+  }
+  return pieces;
+}
+
 asio::awaitable<S3Result<S3Service::ReceivedBlob>> S3Service::copy_into_blob(
-    Request& r, drivers::BlobReader& reader, std::optional<ChecksumAlgorithm> compute) {
-  drivers::Driver& driver = spoke_.default_driver();
+    Request& r, drivers::BlobReader& reader, drivers::Driver& driver,
+    std::optional<ChecksumAlgorithm> compute) {
   auto created = co_await driver.create();
   if (!created) {
     co_return S3Error(from_error(created.error()));
@@ -334,6 +378,11 @@ asio::awaitable<void> S3Service::put_object(Request& r) {
     co_await internal::send_error(r, condition.error());
     co_return;
   }
+  auto tier = requested_tier(r);
+  if (!tier) {
+    co_await internal::send_error(r, tier.error());
+    co_return;
+  }
   // Refuse early, before the client sends a byte, when the bucket does not exist.
   if (auto missing = co_await bucket_missing(r)) {
     co_await internal::send_error(r, std::move(*missing));
@@ -347,7 +396,7 @@ asio::awaitable<void> S3Service::put_object(Request& r) {
       co_return;
     }
   }
-  auto blob = co_await receive_blob(r);
+  auto blob = co_await receive_blob(r, spoke_.driver_of(**tier));
   if (!blob) {
     co_await internal::send_error(r, blob.error());
     co_return;
@@ -362,7 +411,7 @@ asio::awaitable<void> S3Service::put_object(Request& r) {
   a.set_etag(to_hex(blob->md5));
   a.set_blob_id(blob->blob_id);
   a.set_driver(blob->driver);
-  a.set_tier(spoke_.default_tier());
+  a.set_tier((*tier)->name);
   *a.mutable_checksums() = {blob->checksums.begin(), blob->checksums.end()};
   *c.mutable_commit_artifact()->mutable_condition() = *condition;
   auto reply = co_await execute(r, std::move(c));
@@ -428,7 +477,17 @@ asio::awaitable<void> S3Service::copy_object(Request& r) {
         r, S3Error(S3Code::kInvalidArgument, "Unknown metadata or tagging directive."));
     co_return;
   }
-  if (source->bucket == r.bucket && source->key == r.key && metadata_directive == "COPY") {
+  auto tier = requested_tier(r);
+  if (!tier) {
+    co_await internal::send_error(r, tier.error());
+    co_return;
+  }
+  // A storage class other than the source's moves the bytes to that tier's driver; without
+  // one, the copy stays with the source's bytes (and tier).
+  const bool change_tier =
+      r.header("x-amz-storage-class").has_value() && (*tier)->name != from.tier();
+  if (source->bucket == r.bucket && source->key == r.key && metadata_directive == "COPY" &&
+      !change_tier) {
     co_await internal::send_error(
         r, S3Error(S3Code::kInvalidRequest,
                    "This copy request is illegal because it is trying to copy an object to "
@@ -462,17 +521,42 @@ asio::awaitable<void> S3Service::copy_object(Request& r) {
     co_await internal::send_error(r, condition.error());
     co_return;
   }
-  // Same drivers: the copy shares the source's blobs; the projection checks, in log order, that
-  // they are still referenced, so a delete of the source racing this copy cannot leave it
-  // pointing at nothing.
   artifact.set_size(from.size());
   artifact.set_etag(from.etag());
-  artifact.set_blob_id(from.blob_id());
-  artifact.set_driver(from.driver());
-  artifact.set_tier(from.tier());
-  *artifact.mutable_segments() = from.segments();
   *artifact.mutable_checksums() = from.checksums();
-  artifact.set_shares_blobs(true);
+  std::optional<ReceivedBlob> copied_blob;
+  if (change_tier) {
+    // The bytes, read (from the restored copy if the source's tier needs one), into a new blob
+    // on the requested tier. A multipart source becomes one blob with the same ETag.
+    auto pieces = readable_pieces(from);
+    if (!pieces) {
+      co_await internal::send_error(r, pieces.error());
+      co_return;
+    }
+    auto reader = co_await spoke_.open(std::move(*pieces), std::nullopt);
+    if (!reader) {
+      co_await internal::send_error(r, from_error(reader.error()));
+      co_return;
+    }
+    auto blob = co_await copy_into_blob(r, **reader, spoke_.driver_of(**tier));
+    if (!blob) {
+      co_await internal::send_error(r, blob.error());
+      co_return;
+    }
+    copied_blob = std::move(*blob);
+    artifact.set_blob_id(copied_blob->blob_id);
+    artifact.set_driver(copied_blob->driver);
+    artifact.set_tier((*tier)->name);
+  } else {
+    // Same tier: the copy shares the source's blobs; the projection checks, in log order, that
+    // they are still referenced, so a delete of the source racing this copy cannot leave it
+    // pointing at nothing.
+    artifact.set_blob_id(from.blob_id());
+    artifact.set_driver(from.driver());
+    artifact.set_tier(from.tier());
+    *artifact.mutable_segments() = from.segments();
+    artifact.set_shares_blobs(true);
+  }
 
   proto::Command c;
   c.set_container(r.bucket);
@@ -482,6 +566,9 @@ asio::awaitable<void> S3Service::copy_object(Request& r) {
   const int64_t copied = static_cast<int64_t>(from.size());
   auto reply = co_await execute(r, std::move(c));
   if (!reply) {
+    if (copied_blob) {
+      spoke_.release({internal::blob_ref(copied_blob->driver, copied_blob->blob_id)});
+    }
     const S3Error error = co_await command_error(r, reply.error(), copied, 1, 0);
     co_await internal::send_error(r, error);
     co_return;
@@ -530,7 +617,7 @@ asio::awaitable<void> S3Service::get_object(Request& r, bool head) {
 
   if (head) {
     auto res = internal::make_response(r, status);
-    set_object_headers(res, artifact, r);
+    set_object_headers(res, artifact, r, spoke_.storage_class(artifact.tier()));
     if (*range) {
       res.set(http::field::content_range, content_range(**range, size));
     }
@@ -545,7 +632,12 @@ asio::awaitable<void> S3Service::get_object(Request& r, bool head) {
   if (size == 0) {
     blob_range.reset();
   }
-  auto opened = co_await spoke_.open(internal::pieces_of(artifact), blob_range);
+  auto pieces = readable_pieces(artifact);
+  if (!pieces) {
+    co_await internal::send_error(r, pieces.error());
+    co_return;
+  }
+  auto opened = co_await spoke_.open(std::move(*pieces), blob_range);
   if (!opened) {
     logger("s3")->error("blob unreadable req={} driver={} blob={} error={}", r.id,
                         artifact.driver(), artifact.blob_id(), opened.error().message());
@@ -564,7 +656,7 @@ asio::awaitable<void> S3Service::get_object(Request& r, bool head) {
     co_return;
   }
   auto res = internal::make_streamed_response(r, status);
-  set_object_headers(res, artifact, r);
+  set_object_headers(res, artifact, r, spoke_.storage_class(artifact.tier()));
   if (*range) {
     res.set(http::field::content_range, content_range(**range, size));
   }
@@ -678,6 +770,52 @@ asio::awaitable<void> S3Service::delete_objects(Request& r) {
   }
   xml.close("DeleteResult");
   co_await internal::send_xml(r, xml.take());
+}
+
+asio::awaitable<void> S3Service::restore_object(Request& r) {
+  // <RestoreRequest><Days>N</Days>...</RestoreRequest>: a temporary copy for N days. Tiers and
+  // select/output options are not offered; the copy is as fast as the drivers allow.
+  auto body = co_await internal::read_small_body(r, 64 << 10);
+  if (!body) {
+    co_await internal::send_error(r, body.error());
+    co_return;
+  }
+  pugi::xml_document doc;
+  const pugi::xml_node root =
+      doc.load_buffer(body->data(), body->size()) ? doc.child("RestoreRequest") : pugi::xml_node();
+  if (!root) {
+    co_await internal::send_error(r, S3Code::kMalformedXML);
+    co_return;
+  }
+  const std::string days_text = root.child_value("Days");
+  const auto days = internal::parse_size(days_text);
+  if (!days || *days < 1 || *days > 36500) {
+    co_await internal::send_error(
+        r, S3Error(S3Code::kInvalidArgument, "Days must be a whole number from 1 to 36500."));
+    co_return;
+  }
+  proto::Command c;
+  c.set_container(r.bucket);
+  c.set_path(r.key);
+  c.mutable_request_restore()->set_days(static_cast<uint32_t>(*days));
+  for (const actors::TierInfo& t : spoke_.tiers()) {
+    if (!t.instant) {
+      c.mutable_request_restore()->add_restore_tiers(t.name);
+    }
+  }
+  auto reply = co_await execute(r, std::move(c));
+  if (!reply) {
+    const S3Error error = is(reply.error(), Errc::kInvalidObjectState)
+                              ? S3Error(S3Code::kInvalidObjectState,
+                                        "Restore is not allowed for the object's current "
+                                        "storage class")
+                              : from_error(reply.error());
+    co_await internal::send_error(r, error);
+    co_return;
+  }
+  // 202 for a new restore; 200 when a restored copy's expiry moved.
+  co_await internal::send_empty(
+      r, reply->restore_extended() ? http::status::ok : http::status::accepted);
 }
 
 asio::awaitable<void> S3Service::get_object_tagging(Request& r) {

@@ -72,6 +72,8 @@ std::string_view op_name(Op op) {
       return "GetBucketAcl";
     case Op::kPutBucketAcl:
       return "PutBucketAcl";
+    case Op::kRestoreObject:
+      return "RestoreObject";
   }
   return "Unknown";
 }
@@ -101,7 +103,6 @@ constexpr std::array<std::string_view, 26> kSubresources = {
     "publicAccessBlock",
     "replication",
     "requestPayment",
-    "restore",
     "retention",
     "select",
     "torrent",
@@ -189,6 +190,9 @@ Op route(const Request& r) {
   if (r.has_param("uploads")) {
     return method == http::verb::post ? Op::kCreateMultipartUpload : Op::kUnknown;
   }
+  if (r.has_param("restore")) {
+    return method == http::verb::post ? Op::kRestoreObject : Op::kUnknown;
+  }
   if (r.has_param("tagging")) {
     switch (method) {
       case http::verb::get:
@@ -251,6 +255,7 @@ Access access_needed(Op op) {
     case Op::kUploadPartCopy:
     case Op::kCompleteMultipartUpload:
     case Op::kAbortMultipartUpload:
+    case Op::kRestoreObject:
       return Access::kWrite;
   }
   return Access::kAdmin;
@@ -447,6 +452,7 @@ S3Service::S3Service(S3Options options, actors::Hub& hub, actors::Spoke& spoke,
       spoke_(spoke),
       credentials_(credentials),
       clock_(clock),
+      events_clock_(options_.events_clock != nullptr ? *options_.events_clock : clock),
       rate_limiter_(clock),
       bytes_in_(&metrics().counter("vaultaire_s3_bytes_received_total",
                                    "Request body bytes received by the S3 listener")),
@@ -654,6 +660,9 @@ asio::awaitable<void> S3Service::dispatch(Request& r) {
     case Op::kPutBucketAcl:
       co_await put_bucket_acl(r);
       break;
+    case Op::kRestoreObject:
+      co_await restore_object(r);
+      break;
   }
 }
 
@@ -784,8 +793,7 @@ asio::awaitable<void> S3Service::deny(Request& r, std::string reason) {
 }
 
 asio::awaitable<void> S3Service::record_denial(Request& r, const std::string& container,
-                                               const std::string& path,
-                                               const std::string& reason) {
+                                               const std::string& path, const std::string& reason) {
   // Denials are events too, so audit sees who tried what.
   proto::Command c;
   c.set_container(container);

@@ -34,6 +34,8 @@ struct S3Options {
   size_t chunk_size = 1 << 20;            // body bytes moved per step
   bool access_log = true;                 // one info line per request on the "access" logger
   std::string domain;  // set: Host BUCKET.<domain> addresses BUCKET (virtual-hosted style)
+  // The clock events are stamped with (restore expiries are on it); null: the service's clock.
+  const Clock* events_clock = nullptr;
 };
 
 // What authentication needs of an HTTP request: method, paths (raw and decoded), decoded query,
@@ -114,11 +116,19 @@ class S3Service {
     std::vector<proto::Checksum> checksums;
   };
   asio::awaitable<S3Result<ReceivedBlob>> receive_blob(
-      internal::Request& r, std::optional<ChecksumAlgorithm> also_compute = std::nullopt);
-  // A copy of `length` bytes read from `reader` into a new blob of the default driver.
+      internal::Request& r, drivers::Driver& driver,
+      std::optional<ChecksumAlgorithm> also_compute = std::nullopt);
+  // What `reader` returns, into a new blob of `driver`.
   asio::awaitable<S3Result<ReceivedBlob>> copy_into_blob(
-      internal::Request& r, drivers::BlobReader& reader,
+      internal::Request& r, drivers::BlobReader& reader, drivers::Driver& driver,
       std::optional<ChecksumAlgorithm> compute = std::nullopt);
+  // The tier x-amz-storage-class asks for (the hottest without one); InvalidStorageClass for a
+  // class no tier serves.
+  S3Result<const actors::TierInfo*> requested_tier(const internal::Request& r) const;
+  // The blobs a read of `a` streams: its own, or its restored copy when its tier needs a
+  // restore. InvalidObjectState when it needs one and has none in date.
+  S3Result<std::vector<actors::BlobPiece>> readable_pieces(const proto::ArtifactRecord& a) const;
+  asio::awaitable<void> restore_object(internal::Request& r);
   // The source of a copy (x-amz-copy-source), after its x-amz-copy-source-if-* conditions.
   struct CopySource {
     std::string bucket;
@@ -140,6 +150,7 @@ class S3Service {
   actors::Spoke& spoke_;
   const CredentialStore& credentials_;
   const Clock& clock_;
+  const Clock& events_clock_;
   RateLimiter rate_limiter_;
   Counter* bytes_in_;
   Counter* bytes_out_;

@@ -40,6 +40,7 @@ Answer from_error(const boost::system::error_code& ec, std::string_view what) {
         return error(http::status::forbidden, "AccessDenied", "not allowed: " + w);
       case Errc::kNotFound:
       case Errc::kNoSuchContainer:
+      case Errc::kNoSuchArtifact:
         return error(http::status::not_found, "NotFound", "no such " + w);
       case Errc::kAlreadyExists:
       case Errc::kContainerExists:
@@ -152,11 +153,20 @@ struct AdminApi::Call {
   std::string request_id = new_request_id();
   http::verb method = http::verb::unknown;
   std::vector<std::string> path;  // after /admin/v1
+  std::vector<QueryParam> query;
   json body;
   s3::Identity caller;
   Answer answer;
 
   bool root() const { return caller.role == "root"; }
+  std::string param(std::string_view name) const {
+    for (const auto& q : query) {
+      if (q.name == name) {
+        return q.value;
+      }
+    }
+    return {};
+  }
   // Root, or an admin of `tenant`.
   bool manages(const std::string& tenant) const {
     return root() || (caller.role == "admin" && caller.tenant == tenant);
@@ -202,6 +212,7 @@ asio::awaitable<void> AdminApi::handle(s3::HttpExchange& exchange) {
     call.answer = error(http::status::bad_request, "InvalidArgument", "malformed request target");
   } else {
     call.path = split_path(std::string_view(facts->decoded_path).substr(9));  // after /admin/v1
+    call.query = facts->query;
     auto auth =
         s3::authenticate(*facts, credentials_, auth_, clock_.now_unix_nanos() / kNanosPerSecond);
     if (!auth) {
@@ -627,7 +638,92 @@ asio::awaitable<void> AdminApi::route(Call& call) {
     co_return;
   }
 
+  if (co_await route_tiering(call)) {
+    co_return;
+  }
+
   call.answer = error(http::status::not_found, "NotFound", "no such admin resource");
+}
+
+asio::awaitable<bool> AdminApi::route_tiering(Call& call) {
+  const auto& p = call.path;
+  const http::verb m = call.method;
+  // /test/clock: let time pass (a server started with --test-clock only).
+  if (p.size() == 2 && p[0] == "test" && p[1] == "clock" && test_clock_ != nullptr) {
+    if (!call.root()) {
+      call.answer = error(http::status::forbidden, "AccessDenied", "not allowed");
+      co_return true;
+    }
+    if (m == http::verb::post) {
+      const double seconds = call.body.value("advance_seconds", 0.0);
+      if (seconds < 0) {
+        call.answer = error(http::status::bad_request, "InvalidArgument",
+                            "advance_seconds must be >= 0: the clock only moves forward");
+        co_return true;
+      }
+      test_clock_->advance(std::chrono::nanoseconds(static_cast<int64_t>(seconds * 1e9)));
+    }
+    call.answer.body = {{"now", format_iso8601(test_clock_->now_unix_nanos())},
+                        {"offset_seconds", test_clock_->offset_nanos() / kNanosPerSecond}};
+    co_return true;
+  }
+  if (p.empty() || p[0] != "tiering" || tiering_ == nullptr) {
+    co_return false;
+  }
+  // Tenant admins see their own tenant; root any (or, for the report, all).
+  std::string tenant = call.param("tenant");
+  if (!call.root()) {
+    if (tenant.empty()) {
+      tenant = call.caller.tenant;
+    }
+    if (!call.manages(tenant)) {
+      call.answer = error(http::status::forbidden, "AccessDenied", "not allowed");
+      co_return true;
+    }
+  }
+  if (p.size() == 2 && p[1] == "run" && m == http::verb::post) {
+    if (!call.root()) {
+      call.answer = error(http::status::forbidden, "AccessDenied", "not allowed");
+      co_return true;
+    }
+    auto r = co_await tiering_->run_pass();
+    call.answer = r ? Answer{http::status::ok,
+                             {{"examined", r->examined},
+                              {"planned", r->planned},
+                              {"moved", r->moved},
+                              {"abandoned", r->abandoned},
+                              {"failed", r->failed},
+                              {"restored", r->restored},
+                              {"expired", r->expired}}}
+                    : from_error(r.error(), "tiering pass");
+    co_return true;
+  }
+  if (p.size() == 2 && p[1] == "explain" && m == http::verb::get) {
+    const std::string bucket = call.param("bucket");
+    const std::string key = call.param("key");
+    if (bucket.empty() || key.empty()) {
+      call.answer =
+          error(http::status::bad_request, "InvalidArgument", "give bucket and key parameters");
+      co_return true;
+    }
+    if (tenant.empty()) {
+      tenant = call.caller.tenant;
+    }
+    auto r = co_await tiering_->explain(tenant, bucket, key);
+    call.answer = r ? Answer{http::status::ok, std::move(*r)}
+                    : from_error(r.error(), "object '" + bucket + "/" + key + "'");
+    co_return true;
+  }
+  if (p.size() == 2 && p[1] == "report" && m == http::verb::get) {
+    const std::string bucket = call.param("bucket");
+    if (!bucket.empty() && tenant.empty()) {
+      tenant = call.caller.tenant;
+    }
+    auto r = co_await tiering_->report(tenant, bucket);
+    call.answer = r ? Answer{http::status::ok, std::move(*r)} : from_error(r.error(), "report");
+    co_return true;
+  }
+  co_return false;
 }
 
 }  // namespace vaultaire::server

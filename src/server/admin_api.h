@@ -7,6 +7,7 @@
 #include <string>
 
 #include "actors/hub.h"
+#include "actors/tiering_actor.h"
 #include "common/clock.h"
 #include "s3/auth.h"
 #include "s3/http_server.h"
@@ -25,10 +26,17 @@ class AdminApi {
 
   asio::awaitable<void> handle(s3::HttpExchange& exchange);
 
+  // /tiering/... answers once set; /test/clock only with a test clock (serve --test-clock).
+  void set_tiering(actors::TieringActor* tiering, OffsetClock* test_clock) {
+    tiering_ = tiering;
+    test_clock_ = test_clock;
+  }
+
  private:
   struct Call;
   asio::awaitable<void> route(Call& call);
   asio::awaitable<void> record_denial(Call& call);
+  asio::awaitable<bool> route_tiering(Call& call);
   // The tenant's record as the admin API shows it (Errc::kNotFound unless created or default).
   asio::awaitable<Result<proto::TenantRecord>> tenant_record(Call& call, std::string tenant);
 
@@ -36,6 +44,8 @@ class AdminApi {
   HubCredentialStore& credentials_;
   const s3::AuthOptions auth_;
   const Clock& clock_;
+  actors::TieringActor* tiering_ = nullptr;
+  OffsetClock* test_clock_ = nullptr;
 };
 
 }  // namespace vaultaire::server

@@ -57,6 +57,11 @@ int main(int argc, char** argv) {
   serve->add_option("--master-key-file", master_key_file,
                     "Master keys sealing access-key secrets (default DATA_DIR/master.key)");
 
+  bool test_clock = false;
+  serve->add_flag("--test-clock", test_clock,
+                  "Tests only: let POST /admin/v1/test/clock move the time of events, tiering "
+                  "and restores forward");
+
   app.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -98,6 +103,8 @@ int main(int argc, char** argv) {
     if (no_access_log) {
       config.access_log = false;
     }
+    config.test_clock = test_clock;
+    vaultaire::resolve_tiers(config);
     if (!vaultaire::set_log_level(config.log_level)) {
       throw std::runtime_error("unknown log level '" + config.log_level + "'");
     }

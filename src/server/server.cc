@@ -8,6 +8,7 @@
 #include "common/logging.h"
 #include "common/metrics.h"
 #include "drivers/local_driver.h"
+#include "drivers/s3_driver.h"
 
 namespace vaultaire::server {
 namespace {
@@ -42,6 +43,7 @@ std::vector<std::unique_ptr<asio::io_context>> make_io_contexts(unsigned configu
 
 Server::Server(Config config, RootCredentials root, std::string master_key)
     : config_(std::move(config)),
+      test_clock_(config_.test_clock ? std::make_unique<OffsetClock>() : nullptr),
       ios_(make_io_contexts(config_.io_threads)),
       io_(*ios_[0]),
       signals_(io_, SIGINT, SIGTERM) {
@@ -62,7 +64,7 @@ Server::Server(Config config, RootCredentials root, std::string master_key)
                     store.error());
   }
   store_ = std::move(*store);
-  auto event_log = events::EventLog::open(*store_, SystemClock::instance());
+  auto event_log = events::EventLog::open(*store_, domain_clock());
   if (!event_log) {
     startup_failure("cannot open the event log", event_log.error());
   }
@@ -71,19 +73,38 @@ Server::Server(Config config, RootCredentials root, std::string master_key)
   metrics().gauge("vaultaire_events_last_sequence", "Sequence number of the last durable event",
                   [l = log_.get()] { return static_cast<double>(l->last_sequence()); });
 
-  auto local = drivers::LocalDriver::create(
-      {.name = "local", .root = config_.data_dir / "drivers" / "local"}, SystemClock::instance());
-  if (!local) {
-    startup_failure("cannot open the local driver", local.error());
+  actors::SpokeOptions spoke_options{
+      .id = config_.spoke_id,
+      .tiers = {},
+      .release_delay = std::chrono::milliseconds(config_.release_delay_ms)};
+  for (const TierConfig& t : config_.tiers) {
+    spoke_options.tiers.push_back({.name = t.name,
+                                   .driver = t.driver,
+                                   .storage_classes = t.storage_classes,
+                                   .instant = t.instant.value_or(true)});
   }
-  std::vector<std::unique_ptr<drivers::Driver>> drivers;
-  drivers.push_back(std::move(*local));
-  spoke_ = std::make_unique<actors::Spoke>(
-      io_.get_executor(),
-      actors::SpokeOptions{
-          .id = config_.spoke_id, .default_driver = "local", .default_tier = "hot"},
-      std::move(drivers));
+  tiering::TierTable tiers = tier_table();
+  for (size_t i = 0; i < tiers.size(); ++i) {
+    spoke_options.tiers[i].instant = tiers[i].instant;  // defaults filled in by tier_table()
+  }
+  spoke_ =
+      std::make_unique<actors::Spoke>(io_.get_executor(), std::move(spoke_options), open_drivers());
   hub_ = std::make_unique<actors::LocalHub>(io_.get_executor(), *log_, *views_);
+  actors::TieringOptions tiering_options;
+  tiering_options.policy = config_.tiering.policy;
+  tiering_options.pass_interval =
+      std::chrono::seconds(std::max<int64_t>(1, config_.tiering.pass_interval_seconds));
+  tiering_options.concurrency = std::max(1u, config_.tiering.concurrency);
+  tiering_options.bandwidth_bytes_per_second = uint64_t{config_.tiering.bandwidth_mib_per_second}
+                                               << 20;
+  auto tiering =
+      actors::TieringActor::create(asio::make_strand(io_), *store_, *log_, *views_, *hub_, *spoke_,
+                                   std::move(tiers), std::move(tiering_options), domain_clock());
+  if (!tiering) {
+    throw std::runtime_error("unknown tiering policy '" + config_.tiering.policy +
+                             "' (age-rules, intelligent-tiering, cost-optimal or none)");
+  }
+  tiering_ = std::move(*tiering);
 
   sweep_orphans();
 
@@ -110,10 +131,12 @@ Server::Server(Config config, RootCredentials root, std::string master_key)
   s3_options.auth.region = config_.region;
   s3_options.access_log = config_.access_log;
   s3_options.domain = config_.s3_domain;
+  s3_options.events_clock = &domain_clock();
   s3_ = std::make_unique<s3::S3Service>(s3_options, *hub_, *spoke_, *credentials_,
                                         SystemClock::instance());
   admin_api_ =
       std::make_unique<AdminApi>(*hub_, *credentials_, s3_options.auth, SystemClock::instance());
+  admin_api_->set_tiering(tiering_.get(), test_clock_.get());
   admin_ = std::make_unique<AdminService>([this]() { return ready(); }, admin_api_.get());
 
   auto s3_listener = s3::HttpServer::create(
@@ -145,12 +168,93 @@ Server::Server(Config config, RootCredentials root, std::string master_key)
 Server::~Server() {
   s3_listener_.reset();
   admin_listener_.reset();
+  if (tiering_) {
+    tiering_->stop();
+  }
   if (hub_) {
     hub_->stop();
   }
   if (log_) {
     log_->stop();
   }
+}
+
+const Clock& Server::domain_clock() const {
+  if (test_clock_) {
+    return *test_clock_;
+  }
+  return SystemClock::instance();
+}
+
+std::vector<std::unique_ptr<drivers::Driver>> Server::open_drivers() {
+  std::vector<std::unique_ptr<drivers::Driver>> out;
+  for (const auto& [name, d] : config_.drivers) {
+    if (d.type == "local") {
+      auto local =
+          drivers::LocalDriver::create({.name = name, .root = d.path}, SystemClock::instance());
+      if (!local) {
+        startup_failure("cannot open driver '" + name + "' at " + d.path.string(), local.error());
+      }
+      out.push_back(std::move(*local));
+      continue;
+    }
+    drivers::S3DriverOptions o;
+    o.name = name;
+    o.endpoint = d.endpoint;
+    o.bucket = d.bucket;
+    o.prefix = d.prefix;
+    o.access_key = d.access_key;
+    o.secret_key = d.secret_key;
+    if (!d.secret_key_env.empty()) {
+      const char* v = std::getenv(d.secret_key_env.c_str());
+      if (v == nullptr) {
+        throw std::runtime_error("driver '" + name + "': environment variable " + d.secret_key_env +
+                                 " is not set");
+      }
+      o.secret_key = v;
+    }
+    o.region = d.region;
+    o.storage_class = d.storage_class;
+    o.max_connections = std::max(1u, d.max_connections);
+    o.part_size = size_t{std::max(5u, d.part_size_mib)} << 20;
+    auto s3 = drivers::S3Driver::create(io_.get_executor(), std::move(o), SystemClock::instance());
+    if (!s3) {
+      startup_failure("cannot configure driver '" + name + "'", s3.error());
+    }
+    out.push_back(std::move(*s3));
+  }
+  return out;
+}
+
+tiering::TierTable Server::tier_table() const {
+  const tiering::TierTable& defaults = tiering::default_tiers();
+  std::vector<tiering::Tier> tiers;
+  for (const TierConfig& c : config_.tiers) {
+    tiering::Tier t;
+    if (const auto i = defaults.index_of(c.name)) {
+      t = defaults[*i];
+    }
+    t.name = c.name;
+    t.storage_per_gb_month = c.price_gb_month.value_or(t.storage_per_gb_month);
+    t.retrieval_per_gb = c.price_gb_retrieved.value_or(t.retrieval_per_gb);
+    t.get_per_1000 = c.price_per_1000_get.value_or(t.get_per_1000);
+    t.put_per_1000 = c.price_per_1000_put.value_or(t.put_per_1000);
+    t.min_storage_days = c.min_storage_days.value_or(t.min_storage_days);
+    if (c.min_billable_kib) {
+      t.min_billable_bytes = static_cast<uint64_t>(*c.min_billable_kib) * 1024;
+    }
+    t.instant = c.instant.value_or(t.instant);
+    t.restore_per_gb = c.restore_price_gb.value_or(t.restore_per_gb);
+    t.restore_per_1000 = c.restore_price_per_1000.value_or(t.restore_per_1000);
+    t.restore_hours = c.restore_hours.value_or(t.restore_hours);
+    tiers.push_back(std::move(t));
+  }
+  auto table = tiering::TierTable::create(std::move(tiers));
+  if (!table) {
+    throw std::runtime_error("the [[tiers]] configuration is not valid: " +
+                             table.error().message());
+  }
+  return *std::move(table);
 }
 
 void Server::sweep_orphans() {
@@ -197,9 +301,11 @@ asio::awaitable<bool> Server::ready() {
 }
 
 void Server::run() {
+  if (auto started = tiering_->start(); !started) {
+    startup_failure("cannot start the tiering actor", started.error());
+  }
   hub_->start_upload_sweep(std::chrono::seconds(std::max<int64_t>(1, config_.upload_sweep_seconds)),
-                           std::chrono::seconds(config_.upload_abandon_seconds),
-                           SystemClock::instance(),
+                           std::chrono::seconds(config_.upload_abandon_seconds), domain_clock(),
                            [spoke = spoke_.get()](std::vector<proto::BlobRef> blobs) {
                              spoke->release(std::move(blobs));
                            });
@@ -236,6 +342,7 @@ void Server::stop() {
   asio::post(io_, [this] {
     s3_listener_->stop();
     admin_listener_->stop();
+    tiering_->stop();
     hub_->stop();
     boost::system::error_code ec;
     signals_.cancel(ec);

@@ -13,6 +13,7 @@
 
 #include "actors/local_hub.h"
 #include "actors/spoke.h"
+#include "actors/tiering_actor.h"
 #include "common/config.h"
 #include "events/event_log.h"
 #include "events/store.h"
@@ -43,8 +44,13 @@ class Server {
   void sweep_orphans();
   std::vector<asio::io_context*> workers() const;
   asio::awaitable<bool> ready();
+  // The clock of events, policies and restores: the system clock, or the test clock.
+  const Clock& domain_clock() const;
+  std::vector<std::unique_ptr<drivers::Driver>> open_drivers();
+  tiering::TierTable tier_table() const;
 
   Config config_;
+  std::unique_ptr<OffsetClock> test_clock_;
   // One io_context per network thread: a connection's handlers stay on one thread, so posting
   // between them needs no cross-thread wakeup. ios_[0] also runs the listeners' accept loops,
   // the actors and the signals.
@@ -55,6 +61,7 @@ class Server {
   std::unique_ptr<events::ViewReader> views_;
   std::unique_ptr<actors::Spoke> spoke_;
   std::unique_ptr<actors::LocalHub> hub_;
+  std::unique_ptr<actors::TieringActor> tiering_;
   std::unique_ptr<HubCredentialStore> credentials_;
   std::unique_ptr<s3::S3Service> s3_;
   std::unique_ptr<AdminApi> admin_api_;

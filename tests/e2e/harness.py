@@ -151,6 +151,7 @@ class Server:
         self.ended_by: Optional[str] = None
         self.forced_stop = False  # the last stop() needed SIGKILL
         self.extra_args: List[str] = []  # more `vaultaire serve` flags (--config FILE, ...)
+        self.extra_env: Dict[str, str] = {}  # more environment (VAULTAIRE_CRASH_AT, ...)
 
     # -- addresses -------------------------------------------------------------------------
 
@@ -223,7 +224,7 @@ class Server:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=_server_env(self.access_key, self.secret_key),
+                env={**_server_env(self.access_key, self.secret_key), **self.extra_env},
                 cwd=self.data_dir.parent,
                 start_new_session=True,  # a Ctrl-C of pytest reaches us, not the server first
             )
@@ -277,6 +278,14 @@ class Server:
         self.ended_by = "kill9"
         self._kill_hard()
 
+    def wait_crash(self, timeout: float = 60.0) -> int:
+        """Waits for the server to exit on its own (a crash point: VAULTAIRE_CRASH_AT);
+        returns its exit code."""
+        assert self.proc is not None
+        rc = self.proc.wait(timeout=timeout)
+        self.ended_by = "crash"
+        return rc
+
     def _kill_hard(self) -> None:
         assert self.proc is not None
         if self.proc.poll() is None:
@@ -286,7 +295,7 @@ class Server:
     def final_check(self) -> Optional[str]:
         """Stops the server at the end of its fixture; returns a complaint if its last run
         did not end cleanly: it died on its own, ignored SIGTERM, or exited non-zero."""
-        if self.proc is None or self.ended_by in ("kill9", "failed-start"):
+        if self.proc is None or self.ended_by in ("kill9", "failed-start", "crash"):
             return None
         if self.proc.poll() is not None and self.ended_by is None:
             return f"vaultaire died during the test (exit code {self.proc.returncode})"

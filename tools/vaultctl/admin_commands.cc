@@ -402,6 +402,24 @@ AdminCommands::AdminCommands(CLI::App& app) {
   cmd = master_key->add_subcommand(
       "rotate", "Generate a new master key and re-encrypt every secret under it (root)");
   on(cmd, &AdminCommands::master_key_rotate);
+
+  CLI::App* tiers = app.add_subcommand("tiers", "Where objects are stored, and why");
+  tiers->require_subcommand(1);
+  cmd = tiers->add_subcommand("explain",
+                              "Why an object is on its tier: its reads, each tier's expected "
+                              "cost, the policy's decision");
+  cmd->add_option("object", object_, "BUCKET/KEY")->required();
+  cmd->add_option("--tenant", tenant_, "The bucket's tenant (default: the caller's)");
+  on(cmd, &AdminCommands::tiers_explain);
+  cmd = tiers->add_subcommand("report",
+                              "Bytes and objects per tier, the monthly storage cost now and "
+                              "if everything were on the hottest tier");
+  cmd->add_option("--tenant", tenant_, "Only this tenant (tenant admins: their own)");
+  cmd->add_option("--bucket", bucket_, "Only this bucket");
+  on(cmd, &AdminCommands::tiers_report);
+  cmd = tiers->add_subcommand("run",
+                              "Run a tiering pass now and wait for its moves and restores (root)");
+  on(cmd, &AdminCommands::tiers_run);
 }
 
 void AdminCommands::on(CLI::App* cmd, Action action) {
@@ -779,6 +797,143 @@ int AdminCommands::master_key_rotate(const Session& s) const {
               << r.body.value("reencrypted", uint64_t{0}) << " secrets re-encrypted\n";
   }
   return kExitOk;
+}
+
+namespace {
+
+std::string money(double dollars) {
+  char out[32];
+  std::snprintf(out, sizeof out, "$%.4f", dollars);
+  return out;
+}
+
+std::string query_param(std::string_view name, std::string_view value) {
+  return std::string(name) + "=" + uri_encode(value, /*keep_slash=*/false);
+}
+
+}  // namespace
+
+int AdminCommands::tiers_explain(const Session& s) const {
+  const size_t slash = object_.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == object_.size()) {
+    std::cerr << "vaultctl: '" << object_ << "' is not BUCKET/KEY\n";
+    return kExitUsage;
+  }
+  std::string path = "/tiering/explain?" + query_param("bucket", object_.substr(0, slash)) + "&" +
+                     query_param("key", object_.substr(slash + 1));
+  if (!tenant_.empty()) {
+    path += "&" + query_param("tenant", tenant_);
+  }
+  const auto r = s.call(http::verb::get, path);
+  if (r.exit_code != kExitOk) {
+    return r.exit_code;
+  }
+  if (s.json_output()) {
+    s.print_json(r.body);
+    return kExitOk;
+  }
+  const json& b = r.body;
+  std::cout << b.value("bucket", "") << '/' << b.value("key", "") << " (tenant "
+            << b.value("tenant", "") << ")\n"
+            << "  size          " << b.value("size", uint64_t{0}) << " bytes\n"
+            << "  tier          " << b.value("tier", "") << " (" << b.value("storage_class", "")
+            << ") since " << b.value("tier_since", "") << '\n';
+  if (b.contains("history") && b["history"].is_object()) {
+    const json& h = b["history"];
+    auto day = [](const json& v) { return v.is_string() ? v.get<std::string>() : "never"; };
+    std::cout << "  written       " << day(h.value("created", json())) << '\n'
+              << "  last read     " << day(h.value("last_read", json())) << '\n'
+              << "  reads         " << h.value("reads", uint64_t{0}) << " on "
+              << h.value("read_days", uint64_t{0}) << " days\n";
+    std::string days;
+    for (const json& d : h.value("recent_read_days", json::array())) {
+      days += (days.empty() ? "" : " ") + d.get<std::string>();
+    }
+    if (!days.empty()) {
+      std::cout << "  read on       " << days << '\n';
+    }
+  }
+  if (b.contains("restore")) {
+    const json& rs = b["restore"];
+    std::cout << "  restore       "
+              << (rs.value("ongoing", false)
+                      ? std::string("in progress")
+                      : "copy until " + rs.value("expires", json()).get<std::string>())
+              << '\n';
+  }
+  std::cout << "  policy        " << b.value("policy", "") << " (today " << b.value("today", "")
+            << ")\n";
+  if (b.contains("costs") && !b["costs"].empty()) {
+    Table t({"  TIER", "EXPECTED COST", "PLAN"});
+    for (const json& c : b["costs"]) {
+      char cost[32];
+      std::snprintf(cost, sizeof cost, "$%.8f", c.value("expected_cost", 0.0));
+      t.add({"  " + c.value("tier", ""), cost, c.value("note", "")});
+    }
+    t.print();
+  }
+  const json d = b.value("decision", json::object());
+  std::cout << "  decision      " << d.value("tier", "") << ": " << d.value("reason", "") << '\n';
+  if (b.contains("planned")) {
+    std::cout << "  planned       " << b["planned"].value("kind", "") << " to "
+              << b["planned"].value("to_tier", "") << '\n';
+  }
+  return kExitOk;
+}
+
+int AdminCommands::tiers_report(const Session& s) const {
+  std::string path = "/tiering/report";
+  std::string sep = "?";
+  if (!tenant_.empty()) {
+    path += sep + query_param("tenant", tenant_);
+    sep = "&";
+  }
+  if (!bucket_.empty()) {
+    path += sep + query_param("bucket", bucket_);
+  }
+  const auto r = s.call(http::verb::get, path);
+  if (r.exit_code != kExitOk) {
+    return r.exit_code;
+  }
+  if (s.json_output()) {
+    s.print_json(r.body);
+    return kExitOk;
+  }
+  Table t({"TIER", "STORAGE CLASS", "OBJECTS", "BYTES", "MONTHLY COST"});
+  for (const json& row : r.body.value("tiers", json::array())) {
+    const json sc = row.value("storage_class", json());
+    t.add({row.value("tier", ""), sc.is_string() ? sc.get<std::string>() : "-",
+           std::to_string(row.value("objects", uint64_t{0})),
+           std::to_string(row.value("bytes", uint64_t{0})), money(row.value("monthly_cost", 0.0))});
+  }
+  const json total = r.body.value("total", json::object());
+  t.add({"total", "", std::to_string(total.value("objects", uint64_t{0})),
+         std::to_string(total.value("bytes", uint64_t{0})),
+         money(total.value("monthly_cost", 0.0))});
+  t.print();
+  char percent[32];
+  std::snprintf(percent, sizeof percent, "%.1f%%", total.value("savings_percent", 0.0));
+  std::cout << "\nall on the hottest tier: " << money(total.value("all_hot_monthly_cost", 0.0))
+            << " a month; saved " << money(total.value("savings", 0.0)) << " (" << percent << ")\n";
+  return kExitOk;
+}
+
+int AdminCommands::tiers_run(const Session& s) const {
+  const auto r = s.call(http::verb::post, "/tiering/run");
+  if (r.exit_code != kExitOk) {
+    return r.exit_code;
+  }
+  if (s.json_output()) {
+    s.print_json(r.body);
+    return kExitOk;
+  }
+  const json& b = r.body;
+  std::cout << "examined " << b.value("examined", uint64_t{0}) << ", planned "
+            << b.value("planned", uint64_t{0}) << ", moved " << b.value("moved", uint64_t{0})
+            << ", abandoned " << b.value("abandoned", uint64_t{0}) << ", failed "
+            << b.value("failed", uint64_t{0}) << ", restored " << b.value("restored", uint64_t{0})
+            << ", expired " << b.value("expired", uint64_t{0}) << '\n';
+  return b.value("failed", uint64_t{0}) > 0 ? kExitServerError : kExitOk;
 }
 
 }  // namespace vaultaire::vaultctl

@@ -63,6 +63,9 @@ class AdminCommands {
   int grants_list(const Session& s) const;
   int buckets_acl(const Session& s) const;
   int master_key_rotate(const Session& s) const;
+  int tiers_explain(const Session& s) const;
+  int tiers_report(const Session& s) const;
+  int tiers_run(const Session& s) const;
 
   // Global options; empty strings: not given (run() applies the environment's defaults).
   std::string endpoint_;
@@ -77,6 +80,7 @@ class AdminCommands {
   std::string user_;
   std::string bucket_;
   std::string key_;
+  std::string object_;  // BUCKET/KEY
   std::string role_ = "member";
   std::string acl_;
   std::string max_bytes_;  // checked by the option's validator; empty: not given

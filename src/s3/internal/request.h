@@ -44,6 +44,7 @@ enum class Op : int {
   kListParts,
   kGetBucketAcl,
   kPutBucketAcl,
+  kRestoreObject,
 };
 
 // What an operation needs of the bucket it names.

@@ -8,9 +8,10 @@
 // `scenario` holds the event types of the first format and is compared on the view column
 // families that existed then (a view added later may derive more from the same events; it
 // must not change these). `scenario2` holds the later event types (multipart, tags, copies,
-// identity, quotas) and is compared on every view. To add event types, add a scenario: set
-// VAULTAIRE_WRITE_GOLDEN=1, run this test once, review and commit the new files. Existing
-// files are never changed.
+// identity, quotas) and `scenario3` the tiering ones (migrations, restores and their expiry);
+// both are compared on every view. To add event types, add a scenario: set
+// VAULTAIRE_WRITE_GOLDEN=1, run only its test once (--gtest_filter), review and commit the new
+// files. Existing files are never changed.
 
 #include <cstdlib>
 #include <fstream>
@@ -237,6 +238,65 @@ std::vector<proto::Event> scenario2() {
   return events;
 }
 
+// The tiering event types: a single-blob and a multipart artifact moved from "hot" to "cold";
+// an artifact on "frozen" restored, extended, expired, restored again and deleted with its copy;
+// and two left with a restored copy and a restore under way.
+std::vector<proto::Event> scenario3() {
+  using testing::segment;
+  std::vector<proto::Event> events;
+  auto add = [&](proto::Event e) {
+    e.set_sequence(events.size() + 1);
+    e.set_time_unix_nanos(1'700'000'000'000'000'000 + static_cast<int64_t>(events.size()) * 1000);
+    e.set_request_id("REQ" + std::to_string(events.size() + 1));
+    e.set_principal("AKIDGOLDEN");
+    e.set_spoke_id("local");
+    events.push_back(std::move(e));
+  };
+  const std::string log_hot = "00000010aaaaaaaaaaaaaaaaaaaaaaaa";
+  const std::string log_cold = "00000020aaaaaaaaaaaaaaaaaaaaaaaa";
+  const std::vector<proto::Segment> tar_hot = {
+      segment("00000011bbbbbbbbbbbbbbbbbbbbbbbb", 5000, "local", "etag1"),
+      segment("00000012bbbbbbbbbbbbbbbbbbbbbbbb", 3000, "local", "etag2")};
+  const std::vector<proto::Segment> tar_cold = {
+      segment("00000021bbbbbbbbbbbbbbbbbbbbbbbb", 5000, "cold", "etag1"),
+      segment("00000022bbbbbbbbbbbbbbbbbbbbbbbb", 3000, "cold", "etag2")};
+  // An artifact written on the "frozen" tier, whose reads need a restore.
+  auto frozen = [](const std::string& path, const std::string& blob, uint64_t size) {
+    proto::Event e = testing::committed(path, blob, size, "archive");
+    e.mutable_artifact_committed()->set_tier("frozen");
+    e.mutable_artifact_committed()->set_driver("frozen");
+    return e;
+  };
+  const std::string vault = "00000030cccccccccccccccccccccccc";
+  const std::vector<proto::Segment> vault_from = {segment(vault, 700, "frozen")};
+
+  add(testing::container_created("archive"));
+  add(testing::committed("logs/a.log", log_hot, 1000, "archive"));
+  add(testing::multipart_committed("logs/b.tar", tar_hot, "archive"));
+  add(testing::migrated("logs/a.log", {segment(log_hot, 1000)}, log_cold, "cold", "hot", "cold",
+                        "archive"));
+  add(testing::migrated_segments("logs/b.tar", tar_hot, tar_cold, "hot", "cold", "archive"));
+  add(frozen("vault/c.bin", vault, 700));
+  add(testing::restore_requested("vault/c.bin", 2, "frozen", "archive"));
+  add(testing::restored("vault/c.bin", vault_from, "00000031cccccccccccccccccccccccc", "local",
+                        "archive"));
+  add(testing::restore_requested("vault/c.bin", 5, "frozen", "archive"));  // extends the copy
+  add(testing::restore_expired("vault/c.bin", "archive"));
+  add(testing::restore_requested("vault/c.bin", 1, "frozen", "archive"));
+  add(testing::restored("vault/c.bin", vault_from, "00000032cccccccccccccccccccccccc", "local",
+                        "archive"));
+  add(testing::deleted("vault/c.bin", "archive"));  // releases the copy with the artifact
+  // Left as they are, so the views hold a restored copy and a restore under way.
+  const std::string kept = "00000040dddddddddddddddddddddddd";
+  add(frozen("vault/d.bin", kept, 300));
+  add(testing::restore_requested("vault/d.bin", 3, "frozen", "archive"));
+  add(testing::restored("vault/d.bin", {segment(kept, 300, "frozen")},
+                        "00000041dddddddddddddddddddddddd", "local", "archive"));
+  add(frozen("vault/e.bin", "00000050eeeeeeeeeeeeeeeeeeeeeeee", 400));
+  add(testing::restore_requested("vault/e.bin", 4, "frozen", "archive"));
+  return events;
+}
+
 std::string dump_views(const Store& store, const std::vector<Cf>& cfs) {
   std::ostringstream out;
   for (const Cf cf : cfs) {
@@ -299,6 +359,10 @@ TEST(GoldenTest, CommittedSamplesDecodeAndProjectToTheSameViews) {
 
 TEST(GoldenTest, LaterEventTypesDecodeAndProjectToTheSameViews) {
   check_scenario("scenario2", scenario2(), {kViewCfs.begin(), kViewCfs.end()});
+}
+
+TEST(GoldenTest, TieringEventTypesDecodeAndProjectToTheSameViews) {
+  check_scenario("scenario3", scenario3(), {kViewCfs.begin(), kViewCfs.end()});
 }
 
 TEST(GoldenTest, EventOfANewerBuildIsRefusedNotMisread) {

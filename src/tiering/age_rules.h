@@ -1,0 +1,55 @@
+#pragma once
+
+// AgeRules: the classic lifecycle ladder. Per path prefix, a list of (age, tier) steps; an
+// artifact walks down the ladder as it ages, and a read while it is off the ladder's first
+// tier promotes it back there at the next decision, where its ladder starts again.
+//
+// Stateless: the ladder's start is reconstructed from where the artifact is. On the first step
+// it is tier_since_day (the write or the last promotion); on step s it is tier_since_day minus
+// step s's age, since the ladder moved it there at exactly that age.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/errors.h"
+#include "tiering/policy.h"
+#include "tiering/tier.h"
+
+namespace vaultaire::tiering {
+
+struct AgeStep {
+  int64_t from_day = 0;  // age (days since written or promoted) at which the step starts
+  std::string tier;
+};
+
+struct AgeRule {
+  std::string prefix;  // applies to paths starting with it; the longest matching prefix wins
+  std::vector<AgeStep> ladder;  // from_day strictly ascending, the first one 0
+  bool promote_on_read = true;
+  // Smaller artifacts are never moved (AWS lifecycle's default since 2024: 128 KiB).
+  uint64_t min_size_bytes = 128 * 1024;
+};
+
+class AgeRulesPolicy final : public Policy {
+ public:
+  // One rule for every path: hot from 0, warm from 7, cold from 30, frozen from 90 days.
+  static std::vector<AgeRule> default_rules();
+  // kInvalidArgument: no rules, two rules for one prefix, an empty or unordered ladder, or a
+  // tier the table does not have. The table must outlive the policy.
+  [[nodiscard]] static Result<std::unique_ptr<AgeRulesPolicy>> create(const TierTable& tiers,
+                                                                      std::vector<AgeRule> rules);
+
+  std::string_view name() const override { return "age-rules"; }
+  Decision decide(const ObjectState& object, int64_t today) override;
+
+ private:
+  explicit AgeRulesPolicy(std::vector<AgeRule> rules) : rules_(std::move(rules)) {}
+  const AgeRule* rule_for(std::string_view key) const;
+
+  std::vector<AgeRule> rules_;
+};
+
+}  // namespace vaultaire::tiering
