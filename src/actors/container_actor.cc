@@ -85,6 +85,9 @@ proto::Event event_for(proto::Command command) {
     case proto::Command::kRecordDenial:
       e.mutable_access_denied()->Swap(command.mutable_record_denial()->mutable_denial());
       break;
+    case proto::Command::kRecordListing:
+      e.mutable_container_listed()->Swap(command.mutable_record_listing()->mutable_listing());
+      break;
     case proto::Command::kReencryptSecrets: {
       auto* r = e.mutable_secrets_reencrypted();
       r->set_key_id(command.reencrypt_secrets().key_id());
@@ -172,6 +175,7 @@ asio::awaitable<Result<proto::CommandReply>> ContainerActor::handle(proto::Comma
       co_return co_await commit(event_for(std::move(command)));
 
     case proto::Command::kRecordRead:
+    case proto::Command::kRecordListing:
     case proto::Command::OP_NOT_SET:
       co_return Errc::kInvalidArgument;
 

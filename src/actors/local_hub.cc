@@ -83,6 +83,7 @@ asio::awaitable<Result<proto::CommandReply>> LocalHub::execute(proto::Command co
     co_return co_await identity_.ask(std::move(command));
   }
   if (command.op_case() == proto::Command::kRecordRead ||
+      command.op_case() == proto::Command::kRecordListing ||
       command.op_case() == proto::Command::kRecordDenial) {
     proto::Event event = event_for(std::move(command));
     if (log_.append_detached(event)) {

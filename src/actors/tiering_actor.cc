@@ -17,6 +17,7 @@
 #include "common/logging.h"
 #include "common/metrics.h"
 #include "common/time_format.h"
+#include "events/consumer.h"
 #include "events/keys.h"
 #include "vaultaire/tiering.pb.h"
 
@@ -63,7 +64,7 @@ std::optional<KeyParts> split_key(std::string_view key) {
                   std::string(key.substr(b + 1))};
 }
 
-const std::string kCheckpointKey = "c";
+const std::string kCheckpointKey = "checkpoint";
 
 // An error as a Result<T> whose T could be built from an error code too (bool, json).
 struct failure {
@@ -111,63 +112,7 @@ void store_read(proto::TieringObject& o, const tiering::ObjectState& s) {
   o.set_read_day_count(s.read_day_count);
 }
 
-// Object states while events are applied: a cache over the column family (or, when relearning
-// at startup, an in-memory map with no column family behind it).
-class States {
- public:
-  explicit States(const events::Store* store) : store_(store) {}
-
-  Result<proto::TieringObject*> get(const std::string& key) {
-    auto it = cache_.find(key);
-    if (it == cache_.end()) {
-      std::optional<proto::TieringObject> loaded;
-      if (store_ != nullptr) {
-        std::string bytes;
-        const rocksdb::Status s = store_->db()->Get(rocksdb::ReadOptions(),
-                                                    store_->cf(events::Cf::kTiering), key, &bytes);
-        if (!s.ok() && !s.IsNotFound()) {
-          return events::to_error_code(s, "tiering state");
-        }
-        if (s.ok()) {
-          loaded.emplace();
-          if (!loaded->ParseFromString(bytes)) {
-            return Errc::kCorruption;
-          }
-        }
-      }
-      it = cache_.emplace(key, Entry{std::move(loaded), false}).first;
-    }
-    return it->second.value ? &*it->second.value : nullptr;
-  }
-  void put(const std::string& key, proto::TieringObject o) {
-    cache_[key] = Entry{std::move(o), true};
-  }
-  void erase(const std::string& key) { cache_[key] = Entry{std::nullopt, true}; }
-
-  // The changes since the last flush, into `batch`.
-  void flush(rocksdb::WriteBatch& batch) {
-    for (auto& [key, entry] : cache_) {
-      if (!entry.dirty) {
-        continue;
-      }
-      if (entry.value) {
-        batch.Put(store_->cf(events::Cf::kTiering), key, entry.value->SerializeAsString());
-      } else {
-        batch.Delete(store_->cf(events::Cf::kTiering), key);
-      }
-    }
-    cache_.clear();
-  }
-  size_t size() const { return cache_.size(); }
-
- private:
-  struct Entry {
-    std::optional<proto::TieringObject> value;
-    bool dirty = false;
-  };
-  const events::Store* store_;
-  std::unordered_map<std::string, Entry> cache_;
-};
+using States = events::ConsumerState;
 
 // Applies one event to the object states and the policy. Returns true when it asks for a
 // restore (the caller plans it).
@@ -178,7 +123,7 @@ Result<bool> apply(const proto::Event& e, States& states, tiering::Policy* polic
   const std::string key = state_key('o', e.tenant(), e.container(), e.path());
   switch (e.payload_case()) {
     case proto::Event::kArtifactCommitted: {
-      auto old = states.get(key);
+      auto old = states.get<proto::TieringObject>(key);
       if (!old) {
         return failure(old.error());
       }
@@ -199,7 +144,7 @@ Result<bool> apply(const proto::Event& e, States& states, tiering::Policy* polic
       return false;
     }
     case proto::Event::kArtifactDeleted: {
-      auto old = states.get(key);
+      auto old = states.get<proto::TieringObject>(key);
       if (!old) {
         return failure(old.error());
       }
@@ -212,7 +157,10 @@ Result<bool> apply(const proto::Event& e, States& states, tiering::Policy* polic
       return false;
     }
     case proto::Event::kArtifactRead: {
-      auto o = states.get(key);
+      if (e.artifact_read().head()) {
+        return false;  // metadata only: not a read of the bytes
+      }
+      auto o = states.get<proto::TieringObject>(key);
       if (!o) {
         return failure(o.error());
       }
@@ -230,7 +178,7 @@ Result<bool> apply(const proto::Event& e, States& states, tiering::Policy* polic
       return false;
     }
     case proto::Event::kArtifactMigrated: {
-      auto o = states.get(key);
+      auto o = states.get<proto::TieringObject>(key);
       if (!o) {
         return failure(o.error());
       }
@@ -244,7 +192,7 @@ Result<bool> apply(const proto::Event& e, States& states, tiering::Policy* polic
       return false;
     }
     case proto::Event::kRestoreRequested: {
-      auto o = states.get(key);
+      auto o = states.get<proto::TieringObject>(key);
       if (!o) {
         return failure(o.error());
       }
@@ -262,7 +210,7 @@ Result<bool> apply(const proto::Event& e, States& states, tiering::Policy* polic
       return !extend;
     }
     case proto::Event::kArtifactRestored: {
-      auto o = states.get(key);
+      auto o = states.get<proto::TieringObject>(key);
       if (!o) {
         return failure(o.error());
       }
@@ -275,7 +223,7 @@ Result<bool> apply(const proto::Event& e, States& states, tiering::Policy* polic
       return false;
     }
     case proto::Event::kRestoreExpired: {
-      auto o = states.get(key);
+      auto o = states.get<proto::TieringObject>(key);
       if (!o) {
         return failure(o.error());
       }
@@ -366,21 +314,15 @@ TieringActor::~TieringActor() { stop(); }
 int64_t TieringActor::today() const { return clock_.now_unix_nanos() / kNanosPerDay; }
 
 Result<void> TieringActor::start() {
-  std::string bytes;
-  const rocksdb::Status s = store_.db()->Get(
-      rocksdb::ReadOptions(), store_.cf(events::Cf::kTiering), kCheckpointKey, &bytes);
-  if (!s.ok() && !s.IsNotFound()) {
-    return events::to_error_code(s, "tiering checkpoint");
+  auto checkpoint = events::load_checkpoint(store_, events::Cf::kTiering, kCheckpointKey);
+  if (!checkpoint) {
+    return checkpoint.error();
   }
-  proto::TieringCheckpoint checkpoint;
-  if (s.ok() && !checkpoint.ParseFromString(bytes)) {
-    return Errc::kCorruption;
-  }
-  checkpoint_ = checkpoint.sequence();
+  checkpoint_ = *checkpoint;
   // The policy's learning is not stored: it is learned again from the log up to the
   // checkpoint, as it was learned the first time.
   if (policy_ && checkpoint_ > 0) {
-    States scratch(nullptr);
+    States scratch(nullptr, events::Cf::kTiering);
     Result<void> failed;
     uint64_t events = 0;
     auto walked = events::for_each_event(store_, 1, [&](const proto::Event& e) {
@@ -425,52 +367,27 @@ void TieringActor::stop() {
 Result<std::vector<TieringActor::Job>> TieringActor::consume() {
   std::lock_guard lock(mu_);
   std::vector<Job> jobs;
-  const uint64_t last = log_.last_sequence();
-  while (checkpoint_ < last) {
-    States states(&store_);
-    rocksdb::WriteBatch batch;
-    uint64_t reached = checkpoint_;
-    Result<void> failed;
-    auto walked = events::for_each_event(store_, checkpoint_ + 1, [&](const proto::Event& e) {
-      if (e.sequence() > last || reached - checkpoint_ >= kConsumeBatch) {
-        return false;
-      }
-      auto wants_restore = apply(e, states, policy_.get(), tiers_.hottest().name);
-      if (!wants_restore) {
-        failed = wants_restore.error();
-        return false;
-      }
-      if (*wants_restore) {
-        proto::TieringPlan plan;
-        plan.set_kind(proto::TieringPlan::RESTORE);
-        plan.set_reason("RestoreObject");
-        plan.set_planned_unix_nanos(e.time_unix_nanos());
-        const std::string key = state_key('p', e.tenant(), e.container(), e.path());
-        batch.Put(store_.cf(events::Cf::kTiering), key, plan.SerializeAsString());
-        jobs.push_back({key, e.tenant(), e.container(), e.path()});
-      }
-      reached = e.sequence();
-      return true;
-    });
-    if (!walked) {
-      return walked.error();
-    }
-    if (!failed) {
-      return failed.error();
-    }
-    if (reached == checkpoint_) {
-      break;  // the log is ahead of what is readable yet
-    }
-    states.flush(batch);
-    proto::TieringCheckpoint cp;
-    cp.set_sequence(reached);
-    batch.Put(store_.cf(events::Cf::kTiering), kCheckpointKey, cp.SerializeAsString());
-    // Not synced: after a crash the actor reads the lost events again from the older
-    // checkpoint, which these writes went with.
-    if (const rocksdb::Status s = store_.db()->Write(rocksdb::WriteOptions(), &batch); !s.ok()) {
-      return events::to_error_code(s, "tiering state write");
-    }
-    checkpoint_ = reached;
+  const std::string& hottest = tiers_.hottest().name;
+  auto applied = events::consume_log(
+      store_, events::Cf::kTiering, kCheckpointKey, checkpoint_, log_.last_sequence(),
+      [&](const proto::Event& e, events::ConsumerState& states) -> Result<void> {
+        auto wants_restore = apply(e, states, policy_.get(), hottest);
+        if (!wants_restore) {
+          return wants_restore.error();
+        }
+        if (*wants_restore) {
+          proto::TieringPlan plan;
+          plan.set_kind(proto::TieringPlan::RESTORE);
+          plan.set_reason("RestoreObject");
+          plan.set_planned_unix_nanos(e.time_unix_nanos());
+          const std::string key = state_key('p', e.tenant(), e.container(), e.path());
+          states.put(key, std::move(plan));
+          jobs.push_back({key, e.tenant(), e.container(), e.path()});
+        }
+        return {};
+      });
+  if (!applied) {
+    return applied.error();
   }
   return jobs;
 }
@@ -1113,9 +1030,9 @@ asio::awaitable<Result<nlohmann::json>> TieringActor::explain(std::string tenant
                                       ? nlohmann::json(format_iso8601(r.expires_unix_nanos()))
                                       : nlohmann::json(nullptr)}};
     }
-    States states(&store_);
+    States states(&store_, events::Cf::kTiering);
     const KeyParts parts{tenant, container, path};
-    auto o = states.get(state_key('o', tenant, container, path));
+    auto o = states.get<proto::TieringObject>(state_key('o', tenant, container, path));
     if (!o) {
       return failure(o.error());
     }

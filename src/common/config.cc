@@ -30,6 +30,11 @@ void read(const toml::table& t, const std::filesystem::path& path, std::string_v
       out = static_cast<T>(*v);
       return;
     }
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (auto v = node->value<double>(); v && *v >= 0) {
+      out = static_cast<T>(*v);
+      return;
+    }
   } else {
     if (auto v = node->value<std::string>()) {
       out = T(*v);
@@ -77,7 +82,8 @@ Config load_config(const std::filesystem::path& path) {
   }
   reject_unknown(root, path,
                  {"data_dir", "region", "spoke_id", "master_key_file", "s3", "admin", "log",
-                  "threads", "gc", "actors", "multipart", "drivers", "tiers", "tiering"},
+                  "threads", "gc", "actors", "multipart", "drivers", "tiers", "tiering", "billing",
+                  "export"},
                  "");
   read(root, path, "data_dir", c.data_dir);
   read(root, path, "region", c.region);
@@ -228,6 +234,29 @@ Config load_config(const std::filesystem::path& path) {
     read(*s, path, "pass_interval_seconds", c.tiering.pass_interval_seconds);
     read(*s, path, "concurrency", c.tiering.concurrency);
     read(*s, path, "bandwidth_mib_per_second", c.tiering.bandwidth_mib_per_second);
+  }
+  if (const auto* s = section(root, path, "billing")) {
+    reject_unknown(*s, path, {"currency", "transfer_out_per_gb", "transfer_in_per_gb"}, "billing");
+    read(*s, path, "currency", c.billing.currency);
+    read(*s, path, "transfer_out_per_gb", c.billing.transfer_out_per_gb);
+    read(*s, path, "transfer_in_per_gb", c.billing.transfer_in_per_gb);
+  }
+  if (const auto* s = section(root, path, "export")) {
+    reject_unknown(*s, path, {"postgres"}, "export");
+    if (const auto* pg = section(*s, path, "postgres")) {
+      reject_unknown(*pg, path, {"dsn", "batch_events", "poll_interval_ms", "name"},
+                     "export.postgres");
+      read(*pg, path, "dsn", c.export_postgres.dsn);
+      read(*pg, path, "batch_events", c.export_postgres.batch_events);
+      read(*pg, path, "poll_interval_ms", c.export_postgres.poll_interval_ms);
+      read(*pg, path, "name", c.export_postgres.name);
+      if (c.export_postgres.dsn.empty()) {
+        fail(path, "export.postgres needs a dsn");
+      }
+      if (c.export_postgres.batch_events == 0 || c.export_postgres.name.empty()) {
+        fail(path, "export.postgres: batch_events must be > 0 and name not empty");
+      }
+    }
   }
   return c;
 }

@@ -33,7 +33,15 @@
 //                   (a price not given: the default tier of that name's, else 0)
 //   [tiering]       policy = "cost-optimal"    # age-rules, intelligent-tiering, none
 //                   pass_interval_seconds = 3600, concurrency = 4,
-//                   bandwidth_mib_per_second = 0 (unlimited), restore_copy_days_max = 365
+//                   bandwidth_mib_per_second = 0 (unlimited)
+//
+// Billing (docs/billing.md): the tiers' prices above, and traffic.
+//   [billing]       currency = "USD", transfer_out_per_gb = 0.09, transfer_in_per_gb = 0
+//
+// Export into PostgreSQL (docs/export.md): off unless a DSN is given.
+//   [export.postgres]  dsn = "host=... dbname=..."  # or postgresql://...; libpq's env and
+//                                                   # ~/.pgpass apply (keep passwords there)
+//                      batch_events = 5000, poll_interval_ms = 500, name = "default"
 
 #include <cstdint>
 #include <filesystem>
@@ -78,6 +86,19 @@ struct TieringConfig {
   unsigned bandwidth_mib_per_second = 0;  // 0: unlimited
 };
 
+struct BillingConfig {
+  std::string currency = "USD";
+  double transfer_out_per_gb = 0.09;  // AWS's first 10 TB/month to the internet
+  double transfer_in_per_gb = 0.0;
+};
+
+struct PostgresExportConfig {
+  std::string dsn;  // empty: no export
+  unsigned batch_events = 5000;
+  unsigned poll_interval_ms = 500;
+  std::string name = "default";  // the export_state row
+};
+
 struct Config {
   std::filesystem::path data_dir = "./data";
   std::string region = "us-east-1";
@@ -98,6 +119,8 @@ struct Config {
   std::map<std::string, DriverConfig> drivers;  // empty: the default local drivers
   std::vector<TierConfig> tiers;                // empty: the default tiers
   TieringConfig tiering;
+  BillingConfig billing;
+  PostgresExportConfig export_postgres;
   bool test_clock = false;  // serve --test-clock: event and policy time can be advanced
 };
 

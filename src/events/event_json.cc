@@ -1,5 +1,7 @@
 #include "events/event_json.h"
 
+#include <numeric>
+
 #include "common/time_format.h"
 #include "events/event_log.h"
 
@@ -36,7 +38,13 @@ nlohmann::json event_to_json(const proto::Event& e) {
       break;
     case proto::Event::kArtifactCommitted: {
       const auto& a = e.artifact_committed();
-      p["size"] = a.size();
+      // A multipart object's size is its segments'.
+      p["size"] = a.segments_size() == 0
+                      ? a.size()
+                      : std::accumulate(a.segments().begin(), a.segments().end(), uint64_t{0},
+                                        [](uint64_t n, const proto::Segment& s) {
+                                          return n + s.size();
+                                        });
       p["etag"] = a.etag();
       p["content_type"] = a.content_type();
       p["blob_id"] = a.blob_id();
@@ -74,6 +82,7 @@ nlohmann::json event_to_json(const proto::Event& e) {
       break;
     case proto::Event::kUploadCreated:
       p["upload_id"] = e.upload_created().upload_id();
+      p["tier"] = e.upload_created().artifact().tier();
       p["checksum_algorithm"] = e.upload_created().checksum_algorithm();
       break;
     case proto::Event::kPartUploaded: {
@@ -142,6 +151,9 @@ nlohmann::json event_to_json(const proto::Event& e) {
       p["bytes_sent"] = r.bytes_sent();
       p["size"] = r.size();
       p["tier"] = r.tier();
+      if (r.head()) {
+        p["head"] = true;
+      }
       if (r.ranged()) {
         p["range_first"] = r.range_first();
         p["range_last"] = r.range_last();
@@ -152,6 +164,8 @@ nlohmann::json event_to_json(const proto::Event& e) {
       const auto& m = e.artifact_migrated();
       p["from_tier"] = m.from_tier();
       p["to_tier"] = m.to_tier();
+      p["size"] = std::accumulate(m.from().begin(), m.from().end(), uint64_t{0},
+                                  [](uint64_t n, const proto::Segment& s) { return n + s.size(); });
       p["driver"] = m.driver();
       if (m.segments_size() > 0) {
         p["segments"] = m.segments_size();
@@ -162,6 +176,11 @@ nlohmann::json event_to_json(const proto::Event& e) {
       p["reason"] = m.reason();
       break;
     }
+    case proto::Event::kContainerListed:
+      p["operation"] = e.container_listed().operation();
+      p["prefix"] = e.container_listed().prefix();
+      p["entries"] = e.container_listed().entries();
+      break;
     case proto::Event::kRestoreRequested:
       p["days"] = e.restore_requested().days();
       p["tier"] = e.restore_requested().tier();
@@ -178,6 +197,10 @@ nlohmann::json event_to_json(const proto::Event& e) {
     case proto::Event::kContainerDeleted:
     case proto::Event::kArtifactDeleted:
     case proto::Event::kRestoreExpired:
+      if (e.restore_expired().expired_before_unix_nanos() != 0) {
+        p["expired_before"] = format_iso8601(e.restore_expired().expired_before_unix_nanos());
+      }
+      break;
     case proto::Event::PAYLOAD_NOT_SET:
       break;
   }

@@ -401,6 +401,8 @@ std::string_view event_type_name(const proto::Event& event) {
       return "artifact_restored";
     case proto::Event::kRestoreExpired:
       return "restore_expired";
+    case proto::Event::kContainerListed:
+      return "container_listed";
     case proto::Event::PAYLOAD_NOT_SET:
       break;
   }

@@ -1113,6 +1113,7 @@ Result<Projected> project(const proto::Event& event, ViewTxn& txn) {
     case proto::Event::kContainerAclChanged:
       return project_container_acl_changed(event, txn);
     case proto::Event::kAccessDenied:
+    case proto::Event::kContainerListed:
       return Projected{.released = {}, .no_op = true};
     case proto::Event::kSecretsReencrypted:
       return project_secrets_reencrypted(event, txn);

@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::array<std::string_view, kCfCount> kCfNames = {
     "log",   "containers", "artifacts", "blobs", "meta",  "uploads",
-    "parts", "tenants",    "users",     "keys",  "grants", "tiering"};
+    "parts", "tenants",    "users",     "keys",  "grants", "tiering", "billing"};
 
 rocksdb::ColumnFamilyOptions cf_options(Cf cf) {
   rocksdb::ColumnFamilyOptions o;

@@ -45,8 +45,9 @@ enum class Cf : int {
   kKeys,
   kGrants,
   kTiering,  // the tiering actor's own state (not a view: not rebuilt by replay, not digested)
+  kBilling,  // the billing actor's own state (likewise)
 };
-inline constexpr int kCfCount = 12;
+inline constexpr int kCfCount = 13;
 
 // The view column families, in digest order.
 inline constexpr std::array<Cf, 9> kViewCfs = {Cf::kContainers, Cf::kArtifacts, Cf::kBlobs,

@@ -73,6 +73,7 @@ asio::awaitable<void> S3Service::list_buckets(Request& r) {
   }
   xml.close("Buckets").close("ListAllMyBucketsResult");
   co_await internal::send_xml(r, xml.take());
+  co_await record_listing(r, {}, reply->containers().containers_size());
 }
 
 asio::awaitable<void> S3Service::create_bucket(Request& r) {
@@ -346,6 +347,7 @@ asio::awaitable<void> S3Service::list_objects(Request& r, bool v2) {
   }
   xml.close("ListBucketResult");
   co_await internal::send_xml(r, xml.take());
+  co_await record_listing(r, prefix, page.artifacts_size() + page.common_prefixes_size());
 }
 
 }  // namespace vaultaire::s3

@@ -371,6 +371,7 @@ asio::awaitable<void> S3Service::list_parts(Request& r) {
   }
   xml.close("ListPartsResult");
   co_await internal::send_xml(r, xml.take());
+  co_await record_listing(r, {}, parts.parts_size());
 }
 
 asio::awaitable<void> S3Service::list_multipart_uploads(Request& r) {
@@ -437,6 +438,7 @@ asio::awaitable<void> S3Service::list_multipart_uploads(Request& r) {
   }
   xml.close("ListMultipartUploadsResult");
   co_await internal::send_xml(r, xml.take());
+  co_await record_listing(r, prefix, uploads.uploads_size() + uploads.common_prefixes_size());
 }
 
 }  // namespace vaultaire::s3

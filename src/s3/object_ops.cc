@@ -625,6 +625,17 @@ asio::awaitable<void> S3Service::get_object(Request& r, bool head) {
     r.status = res.result_int();
     // prepare_payload() would reset Content-Length to the (empty) body of a HEAD reply.
     (void)co_await r.ex.send_head(std::move(res));
+    proto::Command read;
+    read.set_container(r.bucket);
+    read.set_path(r.key);
+    proto::ArtifactRead& event = *read.mutable_record_read()->mutable_read();
+    event.set_head(true);
+    event.set_size(size);
+    event.set_tier(artifact.tier());
+    if (auto recorded = co_await execute(r, std::move(read)); !recorded) {
+      logger("s3")->warn("read event not recorded req={} error={}", r.id,
+                         recorded.error().message());
+    }
     co_return;
   }
 

@@ -776,6 +776,19 @@ asio::awaitable<std::optional<S3Error>> S3Service::precheck_bytes(Request& r, ui
   co_return std::nullopt;
 }
 
+asio::awaitable<void> S3Service::record_listing(Request& r, std::string prefix, size_t entries) {
+  proto::Command c;
+  c.set_container(r.bucket);
+  proto::ContainerListed& l = *c.mutable_record_listing()->mutable_listing();
+  l.set_operation(std::string(internal::op_name(r.op)));
+  l.set_prefix(std::move(prefix));
+  l.set_entries(static_cast<uint32_t>(std::min<size_t>(entries, UINT32_MAX)));
+  if (auto recorded = co_await execute(r, std::move(c)); !recorded) {
+    logger("s3")->warn("listing event not recorded req={} error={}", r.id,
+                       recorded.error().message());
+  }
+}
+
 asio::awaitable<std::optional<S3Error>> S3Service::bucket_missing(Request& r) {
   proto::Query q;
   q.set_container(r.bucket);

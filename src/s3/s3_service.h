@@ -129,6 +129,8 @@ class S3Service {
   // restore. InvalidObjectState when it needs one and has none in date.
   S3Result<std::vector<actors::BlobPiece>> readable_pieces(const proto::ArtifactRecord& a) const;
   asio::awaitable<void> restore_object(internal::Request& r);
+  // A ContainerListed event for a listing just answered (not awaited for durability).
+  asio::awaitable<void> record_listing(internal::Request& r, std::string prefix, size_t entries);
   // The source of a copy (x-amz-copy-source), after its x-amz-copy-source-if-* conditions.
   struct CopySource {
     std::string bucket;

@@ -1,6 +1,8 @@
 #include "server/admin_api.h"
 
 #include <charconv>
+#include <chrono>
+#include <map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -87,6 +89,77 @@ json key_json(const std::string& id, const proto::KeyRecord& k) {
           {"enabled", k.enabled()},
           {"rate_limit", rate_json(k.rate_limit())},
           {"created", format_iso8601(k.created_unix_nanos())}};
+}
+
+// An instant of a billing period: an RFC 3339 time ("2026-11-01T00:00:00Z") or a date
+// ("2026-11-01", midnight UTC), in unix nanoseconds.
+std::optional<int64_t> parse_period_time(const std::string& text) {
+  const std::optional<int64_t> seconds =
+      parse_iso8601(text.size() == 10 ? text + "T00:00:00Z" : text);
+  if (!seconds) {
+    return std::nullopt;
+  }
+  return *seconds * kNanosPerSecond;
+}
+
+// Midnight UTC of the first day of the month of `unix_nanos`.
+int64_t month_start(int64_t unix_nanos) {
+  using namespace std::chrono;
+  const sys_days day = floor<days>(sys_time<nanoseconds>(nanoseconds(unix_nanos)));
+  const year_month_day ymd(day);
+  const sys_days first(ymd.year() / ymd.month() / 1);
+  return duration_cast<nanoseconds>(first.time_since_epoch()).count();
+}
+
+json usage_row_json(const billing::UsageRow& r) {
+  const proto::TierUsage& c = r.counts;
+  return {{"tenant", r.tenant},
+          {"hour", format_iso8601(r.hour * billing::kNanosPerHour)},
+          {"tier", r.tier},
+          {"byte_seconds", r.byte_seconds},
+          {"objects", r.objects},
+          {"bytes", r.bytes},
+          {"requests_a", c.requests_a()},
+          {"requests_b", c.requests_b()},
+          {"bytes_in", c.bytes_in()},
+          {"bytes_out", c.bytes_out()},
+          {"bytes_retrieved", c.bytes_retrieved()},
+          {"restore_requests", c.restore_requests()},
+          {"restores", c.restores()},
+          {"restored_bytes", c.restored_bytes()},
+          {"transitions_in", c.transitions_in()},
+          {"deletes", c.deletes()}};
+}
+
+// Rows summed per (tenant, tier) over the period; objects and bytes are those at its end.
+std::vector<billing::UsageRow> usage_totals(const std::vector<billing::UsageRow>& rows) {
+  std::map<std::pair<std::string, std::string>, billing::UsageRow> totals;
+  for (const billing::UsageRow& r : rows) {
+    billing::UsageRow& t = totals[{r.tenant, r.tier}];
+    proto::TierUsage& c = t.counts;
+    const proto::TierUsage& d = r.counts;
+    t.tenant = r.tenant;
+    t.tier = r.tier;
+    t.hour = r.hour;
+    t.byte_seconds += r.byte_seconds;
+    t.objects = r.objects;
+    t.bytes = r.bytes;
+    c.set_requests_a(c.requests_a() + d.requests_a());
+    c.set_requests_b(c.requests_b() + d.requests_b());
+    c.set_bytes_in(c.bytes_in() + d.bytes_in());
+    c.set_bytes_out(c.bytes_out() + d.bytes_out());
+    c.set_bytes_retrieved(c.bytes_retrieved() + d.bytes_retrieved());
+    c.set_restore_requests(c.restore_requests() + d.restore_requests());
+    c.set_restores(c.restores() + d.restores());
+    c.set_restored_bytes(c.restored_bytes() + d.restored_bytes());
+    c.set_transitions_in(c.transitions_in() + d.transitions_in());
+    c.set_deletes(c.deletes() + d.deletes());
+  }
+  std::vector<billing::UsageRow> out;
+  for (auto& [key, row] : totals) {
+    out.push_back(std::move(row));
+  }
+  return out;
 }
 
 // A JSON number as an unsigned count; false when it is not one.
@@ -245,6 +318,13 @@ asio::awaitable<void> AdminApi::handle(s3::HttpExchange& exchange) {
           call.answer = error(http::status::bad_request, "InvalidArgument", "the body is not JSON");
         }
       }
+      if (call.answer.status == http::status::ok && event_stream_ != nullptr &&
+          call.method == http::verb::get && call.path == std::vector<std::string>{"events"}) {
+        const bool streamed = co_await stream_events(call);
+        if (streamed) {
+          co_return;  // the answer was the stream, already sent and logged
+        }
+      }
       if (call.answer.status == http::status::ok) {
         co_await route(call);
       }
@@ -271,6 +351,48 @@ asio::awaitable<void> AdminApi::handle(s3::HttpExchange& exchange) {
                          fmt::join(call.path, "/"), res.result_int(),
                          call.caller.principal.empty() ? "-" : call.caller.principal);
   (void)co_await exchange.send(std::move(res));
+}
+
+asio::awaitable<bool> AdminApi::stream_events(Call& call) {
+  EventStreamRequest request;
+  const std::string from = call.param("from");
+  if (!from.empty()) {
+    const auto [end, ec] = std::from_chars(from.data(), from.data() + from.size(), request.from);
+    if (ec != std::errc() || end != from.data() + from.size()) {
+      call.answer =
+          error(http::status::bad_request, "InvalidArgument", "from must be a sequence number");
+      co_return false;
+    }
+  }
+  const std::string follow = call.param("follow");
+  if (follow == "true" || follow == "1") {
+    request.follow = true;
+  } else if (!follow.empty() && follow != "false" && follow != "0") {
+    call.answer = error(http::status::bad_request, "InvalidArgument", "follow is true or false");
+    co_return false;
+  }
+  // Root sees every tenant (or the one it names); a tenant admin its own only.
+  request.tenant = call.param("tenant");
+  if (!call.root()) {
+    if (request.tenant.empty()) {
+      request.tenant = call.caller.tenant;
+    }
+    if (!call.manages(request.tenant)) {
+      call.answer = error(http::status::forbidden, "AccessDenied", "not allowed");
+      co_return false;
+    }
+  }
+  if (!call.ex.body_done()) {
+    call.ex.close_after();
+  }
+  logger("access")->info(
+      "admin request req={} method=GET path=/admin/v1/events status=200 principal={} from={} "
+      "follow={} tenant={} streaming",
+      call.request_id, call.caller.principal, request.from, request.follow,
+      request.tenant.empty() ? "*" : request.tenant);
+  const uint64_t sent = co_await event_stream_->serve(call.ex, std::move(request), call.request_id);
+  logger("server")->debug("event stream done req={} events={}", call.request_id, sent);
+  co_return true;
 }
 
 asio::awaitable<void> AdminApi::record_denial(Call& call) {
@@ -641,6 +763,9 @@ asio::awaitable<void> AdminApi::route(Call& call) {
   if (co_await route_tiering(call)) {
     co_return;
   }
+  if (co_await route_billing(call)) {
+    co_return;
+  }
 
   call.answer = error(http::status::not_found, "NotFound", "no such admin resource");
 }
@@ -724,6 +849,102 @@ asio::awaitable<bool> AdminApi::route_tiering(Call& call) {
     co_return true;
   }
   co_return false;
+}
+
+asio::awaitable<bool> AdminApi::route_billing(Call& call) {
+  const auto& p = call.path;
+  if (p.size() != 2 || p[0] != "billing" || billing_ == nullptr) {
+    co_return false;
+  }
+  if (call.method != http::verb::get || (p[1] != "usage" && p[1] != "invoice")) {
+    call.answer = error(http::status::not_found, "NotFound", "no such admin resource");
+    co_return true;
+  }
+  // Tenant admins see their own tenant; root any, or (usage only) all of them.
+  std::string tenant = call.param("tenant");
+  if (!call.root()) {
+    if (tenant.empty()) {
+      tenant = call.caller.tenant;
+    }
+    if (!call.manages(tenant)) {
+      call.answer = error(http::status::forbidden, "AccessDenied", "not allowed");
+      co_return true;
+    }
+  }
+  if (tenant.empty() && p[1] == "invoice") {
+    call.answer = error(http::status::bad_request, "InvalidArgument",
+                        "an invoice is for one tenant: give the tenant parameter");
+    co_return true;
+  }
+  // The period [from, to), whole hours: from rounds down, to up. Default: this month so far,
+  // by the clock of events (the test clock when there is one).
+  const int64_t now =
+      test_clock_ != nullptr ? test_clock_->now_unix_nanos() : clock_.now_unix_nanos();
+  std::optional<int64_t> to = now;
+  std::optional<int64_t> from;
+  if (const std::string t = call.param("to"); !t.empty()) {
+    to = parse_period_time(t);
+  }
+  if (const std::string f = call.param("from"); !f.empty()) {
+    from = parse_period_time(f);
+  } else if (to) {
+    from = month_start(*to - 1);
+  }
+  if (!from || !to || *from < 0 || *to <= *from) {
+    call.answer = error(http::status::bad_request, "InvalidArgument",
+                        "from and to must be times (2026-11-01 or 2026-11-01T10:00:00Z) with "
+                        "from before to");
+    co_return true;
+  }
+  const int64_t from_hour = *from / billing::kNanosPerHour;
+  const int64_t to_hour = (*to + billing::kNanosPerHour - 1) / billing::kNanosPerHour;
+  const std::string granularity = call.param("granularity");
+  if (!granularity.empty() && granularity != "hour" && granularity != "total") {
+    call.answer =
+        error(http::status::bad_request, "InvalidArgument", "granularity is hour or total");
+    co_return true;
+  }
+  auto rows = co_await billing_->usage(tenant, from_hour, to_hour);
+  if (!rows) {
+    call.answer = from_error(rows.error(), "billing usage");
+    co_return true;
+  }
+  json body = {{"from", format_iso8601(from_hour * billing::kNanosPerHour)},
+               {"to", format_iso8601(to_hour * billing::kNanosPerHour)},
+               {"checkpoint", billing_->checkpoint()}};
+  if (!tenant.empty()) {
+    body["tenant"] = tenant;
+  }
+  if (p[1] == "usage") {
+    json out = json::array();
+    const std::vector<billing::UsageRow> totals =
+        granularity == "total" ? usage_totals(*rows) : std::vector<billing::UsageRow>{};
+    for (const billing::UsageRow& r : granularity == "total" ? totals : *rows) {
+      json row = usage_row_json(r);
+      if (granularity == "total") {
+        row.erase("hour");
+      }
+      out.push_back(std::move(row));
+    }
+    body["granularity"] = granularity.empty() ? "hour" : granularity;
+    body["rows"] = std::move(out);
+  } else {
+    json lines = json::array();
+    double total = 0;
+    for (const billing::InvoiceLine& l : billing::invoice(*rows, prices_)) {
+      lines.push_back({{"item", l.item},
+                       {"quantity", l.quantity},
+                       {"unit", l.unit},
+                       {"unit_price", l.unit_price},
+                       {"amount", l.amount}});
+      total += l.amount;
+    }
+    body["currency"] = prices_.currency;
+    body["lines"] = std::move(lines);
+    body["total"] = total;
+  }
+  call.answer.body = std::move(body);
+  co_return true;
 }
 
 }  // namespace vaultaire::server

@@ -105,6 +105,23 @@ Server::Server(Config config, RootCredentials root, std::string master_key)
                              "' (age-rules, intelligent-tiering, cost-optimal or none)");
   }
   tiering_ = std::move(*tiering);
+  billing_ = std::make_unique<actors::BillingActor>(
+      asio::make_strand(io_), *store_, *log_, tiering_->tiers().hottest().name, domain_clock());
+
+  if (!config_.export_postgres.dsn.empty()) {
+    actors::PostgresExportActorOptions pg;
+    pg.exporter.dsn = config_.export_postgres.dsn;
+    pg.exporter.name = config_.export_postgres.name;
+    pg.exporter.batch_events = config_.export_postgres.batch_events;
+    pg.poll_interval =
+        std::chrono::milliseconds(std::max(10u, config_.export_postgres.poll_interval_ms));
+    std::string error;
+    auto exporter = actors::PostgresExportActor::create(*store_, *log_, std::move(pg), error);
+    if (!exporter) {
+      throw std::runtime_error("[export.postgres]: " + error);
+    }
+    pg_export_ = std::move(*exporter);
+  }
 
   sweep_orphans();
 
@@ -137,6 +154,8 @@ Server::Server(Config config, RootCredentials root, std::string master_key)
   admin_api_ =
       std::make_unique<AdminApi>(*hub_, *credentials_, s3_options.auth, SystemClock::instance());
   admin_api_->set_tiering(tiering_.get(), test_clock_.get());
+  admin_api_->set_event_log(*store_, *log_);
+  admin_api_->set_billing(billing_.get(), price_sheet(tiering_->tiers()));
   admin_ = std::make_unique<AdminService>([this]() { return ready(); }, admin_api_.get());
 
   auto s3_listener = s3::HttpServer::create(
@@ -170,6 +189,12 @@ Server::~Server() {
   admin_listener_.reset();
   if (tiering_) {
     tiering_->stop();
+  }
+  if (billing_) {
+    billing_->stop();
+  }
+  if (pg_export_) {
+    pg_export_->stop();  // joins its thread: after the network threads, which it never blocks
   }
   if (hub_) {
     hub_->stop();
@@ -224,6 +249,25 @@ std::vector<std::unique_ptr<drivers::Driver>> Server::open_drivers() {
     out.push_back(std::move(*s3));
   }
   return out;
+}
+
+billing::PriceSheet Server::price_sheet(const tiering::TierTable& tiers) const {
+  billing::PriceSheet sheet;
+  for (const tiering::Tier& t : tiers.tiers()) {
+    billing::TierPrices p;
+    p.tier = t.name;
+    p.storage_per_gb_month = t.storage_per_gb_month;
+    p.per_1000_a = t.put_per_1000;
+    p.per_1000_b = t.get_per_1000;
+    p.retrieval_per_gb = t.retrieval_per_gb;
+    p.restore_per_gb = t.restore_per_gb;
+    p.restore_per_1000 = t.restore_per_1000;
+    sheet.tiers.push_back(std::move(p));
+  }
+  sheet.transfer_out_per_gb = config_.billing.transfer_out_per_gb;
+  sheet.transfer_in_per_gb = config_.billing.transfer_in_per_gb;
+  sheet.currency = config_.billing.currency;
+  return sheet;
 }
 
 tiering::TierTable Server::tier_table() const {
@@ -304,6 +348,12 @@ void Server::run() {
   if (auto started = tiering_->start(); !started) {
     startup_failure("cannot start the tiering actor", started.error());
   }
+  if (auto started = billing_->start(); !started) {
+    startup_failure("cannot start the billing actor", started.error());
+  }
+  if (pg_export_) {
+    pg_export_->start();
+  }
   hub_->start_upload_sweep(std::chrono::seconds(std::max<int64_t>(1, config_.upload_sweep_seconds)),
                            std::chrono::seconds(config_.upload_abandon_seconds), domain_clock(),
                            [spoke = spoke_.get()](std::vector<proto::BlobRef> blobs) {
@@ -342,7 +392,9 @@ void Server::stop() {
   asio::post(io_, [this] {
     s3_listener_->stop();
     admin_listener_->stop();
+    admin_api_->stop_streams();
     tiering_->stop();
+    billing_->stop();
     hub_->stop();
     boost::system::error_code ec;
     signals_.cancel(ec);

@@ -12,7 +12,9 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "actors/local_hub.h"
+#include "actors/postgres_export_actor.h"
 #include "actors/spoke.h"
+#include "actors/billing_actor.h"
 #include "actors/tiering_actor.h"
 #include "common/config.h"
 #include "events/event_log.h"
@@ -48,6 +50,8 @@ class Server {
   const Clock& domain_clock() const;
   std::vector<std::unique_ptr<drivers::Driver>> open_drivers();
   tiering::TierTable tier_table() const;
+  // The tiers' prices and [billing]'s traffic prices, for invoices.
+  billing::PriceSheet price_sheet(const tiering::TierTable& tiers) const;
 
   Config config_;
   std::unique_ptr<OffsetClock> test_clock_;
@@ -62,6 +66,8 @@ class Server {
   std::unique_ptr<actors::Spoke> spoke_;
   std::unique_ptr<actors::LocalHub> hub_;
   std::unique_ptr<actors::TieringActor> tiering_;
+  std::unique_ptr<actors::BillingActor> billing_;
+  std::unique_ptr<actors::PostgresExportActor> pg_export_;  // null without [export.postgres]
   std::unique_ptr<HubCredentialStore> credentials_;
   std::unique_ptr<s3::S3Service> s3_;
   std::unique_ptr<AdminApi> admin_api_;

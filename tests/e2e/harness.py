@@ -333,6 +333,18 @@ class Server:
                               stdin=subprocess.DEVNULL,
                               env=_server_env(self.access_key, self.secret_key))
 
+    def admin_ctl(self, *args: str, access_key: Optional[str] = None,
+                  secret_key: Optional[str] = None,
+                  timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess:
+        """`vaultctl --endpoint ADMIN ARGS...`, signed with root's keys from the environment
+        unless other keys are given (as flags)."""
+        cmd = [str(self.bin_path / "vaultctl"), "--endpoint", self.admin_endpoint]
+        if access_key is not None:
+            cmd += ["--access-key", access_key, "--secret-key", secret_key or ""]
+        return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL,
+                              env=_server_env(self.access_key, self.secret_key))
+
     def events(self, n: int = 100000) -> List[dict]:
         """`vaultctl events tail --json -n N` parsed: one dict per event, oldest first."""
         res = self.vaultctl("events", "tail", "--json", "-n", str(n))

@@ -27,7 +27,7 @@ BIG_SIZE = 200 * MiB
 MAX_RSS_GROWTH = int(os.environ.get("VAULTAIRE_E2E_MAX_RSS_GROWTH_MIB", "100")) * MiB
 
 DATA_EVENT_TYPES = {"container_created", "container_deleted", "artifact_committed",
-                    "artifact_deleted", "artifact_read"}
+                    "artifact_deleted", "artifact_read", "container_listed"}
 
 
 def s3_error(call) -> tuple:
@@ -334,7 +334,7 @@ def run_mixed_workload(s3) -> tuple:
     s3.delete_object(Bucket="ev-one", Key="dir/beta.bin")
     assert s3.get_object(Bucket="ev-one", Key="alpha.txt")["Body"].read() == b"alpha 2"
     assert s3.get_object(Bucket="ev-two", Key="gamma", Range="bytes=1-2")["Body"].read() == b"am"
-    s3.head_object(Bucket="ev-two", Key="gamma")  # a HEAD is not a read event
+    s3.head_object(Bucket="ev-two", Key="gamma")  # a read event with head=true
     s3.list_objects_v2(Bucket="ev-one")
     s3.put_object(Bucket="ev-gone", Key="x", Body=b"x")
     s3.delete_object(Bucket="ev-gone", Key="x")
@@ -352,15 +352,23 @@ def run_mixed_workload(s3) -> tuple:
         ("artifact_deleted", "ev-gone", "x"),
         ("container_deleted", "ev-gone", ""),
     ]
-    reads = collections.Counter({("ev-one", "alpha.txt"): 1, ("ev-two", "gamma"): 1})
+    reads = collections.Counter({("ev-one", "alpha.txt", "GET"): 1,
+                                 ("ev-two", "gamma", "GET"): 1,
+                                 ("ev-two", "gamma", "HEAD"): 1,
+                                 ("ev-one", "", "ListObjectsV2"): 1})
     return mutations, reads
 
 
 def summarize(events: list) -> tuple:
+    """Mutations in log order; reads (GET, HEAD, listings) counted, their order is free."""
+    accesses = ("artifact_read", "container_listed")
     mutations = [(e["type"], e["container"], e.get("path", "")) for e in events
-                 if e["type"] != "artifact_read"]
-    reads = collections.Counter((e["container"], e["path"]) for e in events
-                                if e["type"] == "artifact_read")
+                 if e["type"] not in accesses]
+    reads = collections.Counter(
+        (e["container"], e["path"],
+         e["payload"].get("operation") if e["type"] == "container_listed"
+         else "HEAD" if e["payload"].get("head") else "GET")
+        for e in events if e["type"] in accesses)
     return mutations, reads
 
 
@@ -370,7 +378,7 @@ def test_event_log_records_a_mixed_workload_and_replays_to_the_same_views(server
 
     # Read events are appended without waiting for durability: poll until both are there.
     events = poll(srv.events, lambda evs: summarize(evs)[1] == expected_reads, timeout=10,
-                  what="artifact_read events for both GETs")
+                  what="the read events of both GETs, the HEAD and the LIST")
     for e in events:
         assert {"sequence", "type", "container"} <= set(e), e
     sequences = [int(e["sequence"]) for e in events]

@@ -125,15 +125,6 @@ def verify_log(srv: Server) -> None:
     assert res.returncode == 0, f"events verify failed:\n{res.stdout}\n{res.stderr}"
 
 
-def ctl(srv: Server, *args: str) -> subprocess.CompletedProcess:
-    """`vaultctl --endpoint ADMIN ARGS...` with root's keys in the environment."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VAULTAIRE_"))}
-    env.update(VAULTAIRE_ROOT_ACCESS_KEY=srv.access_key, VAULTAIRE_ROOT_SECRET_KEY=srv.secret_key)
-    return subprocess.run([str(srv.bin_path / "vaultctl"), "--endpoint", srv.admin_endpoint,
-                           *args], capture_output=True, text=True, timeout=120,
-                          stdin=subprocess.DEVNULL, env=env)
-
-
 def event_types(srv: Server, bucket: str, key: str) -> List[str]:
     return [e["type"] for e in srv.events() if e["container"] == bucket and e["path"] == key]
 
@@ -445,15 +436,15 @@ def test_moves_to_a_remote_tier_under_reads_and_overwrites(server_factory, tmp_p
     on_warm = len(warm) - 1
 
     # vaultctl shows the report and explains a decision.
-    res = ctl(srv, "tiers", "report")
+    res = srv.admin_ctl("tiers", "report")
     assert res.returncode == 0, res.stderr
     warm_row = [line.split() for line in res.stdout.splitlines() if line.startswith("warm ")]
     assert warm_row and int(warm_row[0][2]) == on_warm, res.stdout
     assert "saved" in res.stdout
-    res = ctl(srv, "tiers", "explain", f"{bucket}/{key}")
+    res = srv.admin_ctl("tiers", "explain", f"{bucket}/{key}")
     assert res.returncode == 0, res.stderr
     assert "age-rules" in res.stdout and "decision      hot" in res.stdout, res.stdout
-    res = ctl(srv, "tiers", "explain", f"{bucket}/nope")
+    res = srv.admin_ctl("tiers", "explain", f"{bucket}/nope")
     assert res.returncode == 2 and "no such" in res.stderr, res.stderr
     verify_log(srv)
     verify_log(remote)

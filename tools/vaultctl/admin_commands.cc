@@ -18,6 +18,7 @@
 
 #include "common/uri.h"
 #include "vaultctl/admin_client.h"
+#include "vaultctl/event_formats.h"
 
 namespace vaultaire::vaultctl {
 namespace {
@@ -420,6 +421,32 @@ AdminCommands::AdminCommands(CLI::App& app) {
   cmd = tiers->add_subcommand("run",
                               "Run a tiering pass now and wait for its moves and restores (root)");
   on(cmd, &AdminCommands::tiers_run);
+
+  CLI::App* billing = app.add_subcommand("billing", "What tenants used and owe, from the log");
+  billing->require_subcommand(1);
+  const auto period = [this](CLI::App* c) {
+    c->add_option("--tenant", tenant_, "The tenant (tenant admins: their own)");
+    c->add_option("--from", from_,
+                  "Start of the period, a date or time (2026-11-01, 2026-11-01T10:00:00Z); "
+                  "default: the start of the month of --to");
+    c->add_option("--to", to_, "End of the period (exclusive); default: now");
+    c->add_option("--format", format_, "table, csv or jsonl")
+        ->check(CLI::IsMember({"table", "csv", "jsonl"}))
+        ->capture_default_str();
+  };
+  cmd = billing->add_subcommand("usage",
+                                "Usage per tenant, hour and tier: byte-hours, objects, requests "
+                                "by class, bytes in, out and retrieved");
+  period(cmd);
+  cmd->add_option("--granularity", granularity_, "hour, or total for the whole period")
+      ->check(CLI::IsMember({"hour", "total"}))
+      ->capture_default_str();
+  on(cmd, &AdminCommands::billing_usage);
+  cmd = billing->add_subcommand("invoice",
+                                "Invoice lines of a tenant for a period, priced by the tiers' "
+                                "prices and [billing]");
+  period(cmd);
+  on(cmd, &AdminCommands::billing_invoice);
 }
 
 void AdminCommands::on(CLI::App* cmd, Action action) {
@@ -934,6 +961,145 @@ int AdminCommands::tiers_run(const Session& s) const {
             << b.value("failed", uint64_t{0}) << ", restored " << b.value("restored", uint64_t{0})
             << ", expired " << b.value("expired", uint64_t{0}) << '\n';
   return b.value("failed", uint64_t{0}) > 0 ? kExitServerError : kExitOk;
+}
+
+std::string AdminCommands::billing_query() const {
+  std::string q;
+  for (const auto& [name, value] : {std::pair<const char*, const std::string&>{"tenant", tenant_},
+                                    {"from", from_},
+                                    {"to", to_}}) {
+    if (!value.empty()) {
+      q += (q.empty() ? "?" : "&") + query_param(name, value);
+    }
+  }
+  return q;
+}
+
+namespace {
+
+std::string decimal(double v, int digits) {
+  char out[64];
+  std::snprintf(out, sizeof out, "%.*f", digits, v);
+  return out;
+}
+
+// Prints `rows` (JSON objects) with `columns` as a table, CSV (a header, then RFC 4180 rows) or
+// JSON lines.
+void print_rows(const json& rows, const std::vector<std::string>& columns,
+                const std::string& format) {
+  const auto text = [](const json& v) -> std::string {
+    if (v.is_string()) {
+      return v.get<std::string>();
+    }
+    if (v.is_number_float()) {
+      return decimal(v.get<double>(), 6);
+    }
+    return v.is_null() ? "" : v.dump();
+  };
+  if (format == "jsonl") {
+    for (const json& row : rows) {
+      std::cout << row.dump() << '\n';
+    }
+    return;
+  }
+  if (format == "csv") {
+    for (size_t i = 0; i < columns.size(); ++i) {
+      std::cout << (i ? "," : "") << csv_field(columns[i]);
+    }
+    std::cout << '\n';
+    for (const json& row : rows) {
+      for (size_t i = 0; i < columns.size(); ++i) {
+        std::cout << (i ? "," : "") << csv_field(text(row.value(columns[i], json())));
+      }
+      std::cout << '\n';
+    }
+    return;
+  }
+  std::vector<std::string> headers;
+  for (const std::string& c : columns) {
+    std::string h = c;
+    std::transform(h.begin(), h.end(), h.begin(), [](unsigned char ch) {
+      return ch == '_' ? ' ' : static_cast<char>(std::toupper(ch));
+    });
+    headers.push_back(std::move(h));
+  }
+  Table t(headers);
+  for (const json& row : rows) {
+    std::vector<std::string> cells;
+    for (const std::string& c : columns) {
+      cells.push_back(text(row.value(c, json())));
+    }
+    t.add(std::move(cells));
+  }
+  t.print();
+}
+
+}  // namespace
+
+int AdminCommands::billing_usage(const Session& s) const {
+  std::string path = "/billing/usage" + billing_query();
+  path +=
+      (path.find('?') == std::string::npos ? "?" : "&") + query_param("granularity", granularity_);
+  const auto r = s.call(http::verb::get, path);
+  if (r.exit_code != kExitOk) {
+    return r.exit_code;
+  }
+  if (s.json_output()) {
+    s.print_json(r.body);
+    return kExitOk;
+  }
+  json rows = r.body.value("rows", json::array());
+  for (json& row : rows) {
+    // GB-hours for people; byte_seconds stays exact for machines.
+    row["gb_hours"] = static_cast<double>(row.value("byte_seconds", uint64_t{0})) / 3600.0 /
+                      (1024.0 * 1024.0 * 1024.0);
+  }
+  std::vector<std::string> columns = {
+      "tenant",           "hour",     "tier",           "byte_seconds",
+      "gb_hours",         "objects",  "bytes",          "requests_a",
+      "requests_b",       "bytes_in", "bytes_out",      "bytes_retrieved",
+      "restore_requests", "restores", "restored_bytes", "transitions_in",
+      "deletes"};
+  if (granularity_ == "total") {
+    columns.erase(columns.begin() + 1);
+  }
+  if (format_ == "table") {
+    // The table keeps to what fits a terminal; csv and jsonl have every column.
+    columns = {"tenant",     "tier",       "gb_hours", "objects",   "bytes",
+               "requests_a", "requests_b", "bytes_in", "bytes_out", "bytes_retrieved"};
+    if (granularity_ == "hour") {
+      columns.insert(columns.begin() + 1, "hour");
+    }
+  }
+  print_rows(rows, columns, format_);
+  return kExitOk;
+}
+
+int AdminCommands::billing_invoice(const Session& s) const {
+  const auto r = s.call(http::verb::get, "/billing/invoice" + billing_query());
+  if (r.exit_code != kExitOk) {
+    return r.exit_code;
+  }
+  if (s.json_output()) {
+    s.print_json(r.body);
+    return kExitOk;
+  }
+  json lines = r.body.value("lines", json::array());
+  if (format_ == "table") {
+    for (json& l : lines) {
+      l["quantity"] = decimal(l.value("quantity", 0.0), 6);
+      l["unit_price"] = decimal(l.value("unit_price", 0.0), 6);
+      l["amount"] = decimal(l.value("amount", 0.0), 4);
+    }
+  }
+  print_rows(lines, {"item", "quantity", "unit", "unit_price", "amount"}, format_);
+  if (format_ == "table") {
+    std::cout << "\ntenant " << r.body.value("tenant", "") << ", " << r.body.value("from", "")
+              << " to " << r.body.value("to", "") << ": total "
+              << decimal(r.body.value("total", 0.0), 2) << ' ' << r.body.value("currency", "")
+              << '\n';
+  }
+  return kExitOk;
 }
 
 }  // namespace vaultaire::vaultctl

@@ -66,6 +66,10 @@ class AdminCommands {
   int tiers_explain(const Session& s) const;
   int tiers_report(const Session& s) const;
   int tiers_run(const Session& s) const;
+  int billing_usage(const Session& s) const;
+  int billing_invoice(const Session& s) const;
+  // The billing query string: tenant, from, to.
+  std::string billing_query() const;
 
   // Global options; empty strings: not given (run() applies the environment's defaults).
   std::string endpoint_;
@@ -89,6 +93,10 @@ class AdminCommands {
   std::string rate_;
   std::string burst_;
   bool read_ = false;
+  std::string from_;
+  std::string to_;
+  std::string format_ = "table";
+  std::string granularity_ = "hour";
   bool write_ = false;
 
   Action action_ = nullptr;

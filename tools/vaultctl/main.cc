@@ -1,6 +1,7 @@
 // vaultctl: the operator CLI. `vaultctl events ...` inspects the event log of a data directory,
-// as a RocksDB secondary instance, so it works while the server runs. `vaultctl tenants|quotas|
-// users|keys|grants|buckets|master-key ...` drive the admin API over HTTP (admin_commands.h).
+// as a RocksDB secondary instance, so it works while the server runs (`events export|state` are
+// in event_commands.h). `vaultctl tenants|quotas|users|keys|grants|buckets|master-key ...` drive
+// the admin API over HTTP (admin_commands.h).
 
 #include <algorithm>
 #include <chrono>
@@ -20,48 +21,16 @@
 #include "events/store.h"
 #include "events/view_reader.h"
 #include "vaultctl/admin_commands.h"
+#include "vaultctl/event_commands.h"
+#include "vaultctl/export_commands.h"
 
 namespace {
 
 namespace fs = std::filesystem;
-using vaultaire::events::OpenMode;
-using vaultaire::events::Store;
+using vaultaire::vaultctl::open_secondary;
+using vaultaire::vaultctl::ScratchDir;
 
 volatile std::sig_atomic_t g_interrupted = 0;
-
-// A private folder for the secondary instance's own files, removed on exit.
-class ScratchDir {
- public:
-  ScratchDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/vaultctl-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) {
-      throw std::runtime_error("cannot create a temporary folder in " + tmpl);
-    }
-    path_ = tmpl;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::unique_ptr<Store> open_store(const fs::path& data_dir, const ScratchDir& scratch) {
-  const fs::path db = data_dir / "db";
-  if (!fs::exists(db / "CURRENT")) {
-    throw std::runtime_error("no Vaultaire data in " + data_dir.string() + " (expected " +
-                             db.string() + ")");
-  }
-  auto store = Store::open(db, OpenMode::kSecondary, scratch.path() / "secondary");
-  if (!store) {
-    throw std::runtime_error("cannot open " + db.string() + ": " + store.error().message());
-  }
-  return std::move(*store);
-}
 
 std::string one_line(const vaultaire::proto::Event& e) {
   std::string line =
@@ -98,7 +67,7 @@ void check(const vaultaire::Result<void>& r, const std::string& what) {
 
 int cmd_tail(const fs::path& data_dir, uint64_t count, bool follow, bool json) {
   const ScratchDir scratch;
-  auto store = open_store(data_dir, scratch);
+  auto store = open_secondary(data_dir, scratch);
   auto last = vaultaire::events::stored_last_sequence(*store);
   if (!last) {
     throw std::runtime_error("cannot read the log: " + last.error().message());
@@ -132,7 +101,7 @@ int cmd_tail(const fs::path& data_dir, uint64_t count, bool follow, bool json) {
 
 int cmd_show(const fs::path& data_dir, uint64_t sequence, bool json) {
   const ScratchDir scratch;
-  auto store = open_store(data_dir, scratch);
+  auto store = open_secondary(data_dir, scratch);
   auto event = vaultaire::events::read_event(*store, sequence);
   if (!event) {
     std::cerr << "vaultctl: no event with sequence " << sequence << '\n';
@@ -148,7 +117,7 @@ int cmd_show(const fs::path& data_dir, uint64_t sequence, bool json) {
 
 int cmd_stats(const fs::path& data_dir, bool json) {
   const ScratchDir scratch;
-  auto store = open_store(data_dir, scratch);
+  auto store = open_secondary(data_dir, scratch);
   std::map<std::string, uint64_t> by_type;
   uint64_t total = 0;
   uint64_t first = 0;
@@ -186,17 +155,25 @@ int cmd_stats(const fs::path& data_dir, bool json) {
     std::cout << "first " << first << ' ' << vaultaire::format_iso8601(first_time) << '\n'
               << "last " << last << ' ' << vaultaire::format_iso8601(last_time) << '\n';
   }
-  for (const char* type :
-       {"container_created", "container_deleted", "artifact_committed", "artifact_deleted",
-        "artifact_read", "artifact_tagged", "upload_created", "part_uploaded", "upload_aborted"}) {
+  // The data events always (0 when absent), then every other type the log holds.
+  const char* const always[] = {"container_created", "container_deleted", "artifact_committed",
+                                "artifact_deleted",  "artifact_read",     "container_listed",
+                                "artifact_tagged",   "upload_created",    "part_uploaded",
+                                "upload_aborted"};
+  for (const char* type : always) {
     std::cout << type << ' ' << by_type[type] << '\n';
+  }
+  for (const auto& [type, count] : by_type) {
+    if (std::find(std::begin(always), std::end(always), type) == std::end(always)) {
+      std::cout << type << ' ' << count << '\n';
+    }
   }
   return 0;
 }
 
 int cmd_verify(const fs::path& data_dir, bool json) {
   const ScratchDir scratch;
-  auto store = open_store(data_dir, scratch);
+  auto store = open_secondary(data_dir, scratch);
   auto report = vaultaire::events::verify(*store, scratch.path() / "replay");
   if (!report) {
     throw std::runtime_error("verify failed: " + report.error().message());
@@ -257,6 +234,8 @@ int main(int argc, char** argv) {
   CLI::App* verify = events->add_subcommand(
       "verify", "Replay the log into fresh views and compare with the live ones");
   add_common(verify);
+  vaultaire::vaultctl::EventCommands event_commands(*events);
+  vaultaire::vaultctl::ExportCommands export_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -286,6 +265,12 @@ int main(int argc, char** argv) {
     }
     if (verify->parsed()) {
       return cmd_verify(data_dir, json);
+    }
+    if (event_commands.chosen()) {
+      return event_commands.run(json);
+    }
+    if (export_commands.chosen()) {
+      return export_commands.run(json);
     }
     if (admin.chosen()) {
       return admin.run();
