@@ -5,6 +5,7 @@
 #   make run     build and start `vaultaire serve` on 127.0.0.1:8080 (S3) and :8081 (admin)
 #   make test    build and run every test: unit (ctest) and end-to-end (pytest)
 #   make bench   build and run the benchmarks (results go to docs/benchmarks.md by hand)
+#   make bench-replay   only the log replay and export benchmark (REPLAY_EVENTS=10000000)
 #   make asan    build with AddressSanitizer + UndefinedBehaviorSanitizer into build-asan/
 
 BUILD       ?= build
@@ -20,11 +21,11 @@ DEB_PACKAGES := \
   liblz4-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libpugixml-dev nlohmann-json3-dev \
   zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev \
   python3 python3-pytest python3-pytest-xdist python3-boto3 awscli rclone s3cmd curl procps \
-  nginx-light
+  nginx-light postgresql python3-psycopg2
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build run test unit e2e bench asan clean format
+.PHONY: deps build run test unit e2e bench bench-replay asan clean format
 
 deps:
 	@missing=""; \
@@ -81,6 +82,15 @@ bench: build
 	$(BUILD)/bin/micro_bench
 	bench/run_s3_bench.sh $(BUILD)/bin 5 3
 	$(PYTHON) bench/put_memory.py --bin $(BUILD)/bin --gib 5
+	$(REPLAY_BENCH)
+
+# Replay and export of a REPLAY_EVENTS-event log, next to a raw RocksDB iteration of it; the
+# PostgreSQL export (a throwaway cluster) is timed for its first 120 s.
+REPLAY_EVENTS ?= 10000000
+REPLAY_BENCH = bench/replay/run_replay_bench.sh $(BUILD)/bin --events $(REPLAY_EVENTS) --pg-seconds 120
+
+bench-replay: build
+	$(REPLAY_BENCH)
 
 asan:
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVAULTAIRE_SANITIZE=ON

@@ -283,7 +283,8 @@ Result<std::unique_ptr<TieringActor>> TieringActor::create(
                                                        spoke, std::move(tiers), std::move(options),
                                                        clock));
   if (actor->options_.policy != "none") {
-    auto policy = tiering::make_policy(actor->options_.policy, actor->tiers_);
+    auto policy =
+        tiering::make_policy(actor->options_.policy, actor->tiers_, actor->options_.age_rules);
     if (!policy) {
       return policy.error();
     }

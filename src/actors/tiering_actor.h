@@ -59,6 +59,7 @@ struct TieringOptions {
   uint64_t bandwidth_bytes_per_second = 0;       // copies of all moves together; 0: unlimited
   std::chrono::milliseconds poll_interval{200};  // how often the log is checked for events
   size_t chunk_size = 1 << 20;
+  std::vector<tiering::AgeRule> age_rules;  // age-rules: per bucket and prefix
 };
 
 struct PassReport {

@@ -204,7 +204,7 @@ Result<void> apply(const proto::Event& e, events::ConsumerState& state,
         remove_object(h, **old, hottest);
       }
       const uint64_t size = committed_size(put);
-      bool body = !put.shares_blobs();
+      bool body = !put.shares_blobs() && put.copy_source().empty();  // a copy brings no bytes
       if (!put.completed_upload_id().empty()) {
         body = false;  // the parts brought the bytes in
         const std::string ukey = upload_key(e, put.completed_upload_id());

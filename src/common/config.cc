@@ -80,11 +80,11 @@ Config load_config(const std::filesystem::path& path) {
     msg << e.description() << " at " << e.source().begin;
     fail(path, msg.str());
   }
-  reject_unknown(root, path,
-                 {"data_dir", "region", "spoke_id", "master_key_file", "s3", "admin", "log",
-                  "threads", "gc", "actors", "multipart", "drivers", "tiers", "tiering", "billing",
-                  "export"},
-                 "");
+  reject_unknown(
+      root, path,
+      {"data_dir", "region", "spoke_id", "master_key_file", "s3", "admin", "log", "threads", "gc",
+       "actors", "multipart", "drivers", "tiers", "tiering", "billing", "export"},
+      "");
   read(root, path, "data_dir", c.data_dir);
   read(root, path, "region", c.region);
   read(root, path, "spoke_id", c.spoke_id);
@@ -227,9 +227,42 @@ Config load_config(const std::filesystem::path& path) {
     }
   }
   if (const auto* s = section(root, path, "tiering")) {
-    reject_unknown(*s, path,
-                   {"policy", "pass_interval_seconds", "concurrency", "bandwidth_mib_per_second"},
-                   "tiering");
+    reject_unknown(
+        *s, path,
+        {"policy", "pass_interval_seconds", "concurrency", "bandwidth_mib_per_second", "rules"},
+        "tiering");
+    if (const toml::node* rules = s->get("rules")) {
+      const toml::array* list = rules->as_array();
+      if (list == nullptr) {
+        fail(path, "'tiering.rules' must be an array of tables ([[tiering.rules]])");
+      }
+      for (const toml::node& node : *list) {
+        const auto* t = node.as_table();
+        if (t == nullptr) {
+          fail(path, "each of 'tiering.rules' must be a table");
+        }
+        reject_unknown(*t, path, {"prefix", "steps", "promote_on_read", "min_size_kib"},
+                       "tiering.rules");
+        AgeRuleConfig& rule = c.tiering.rules.emplace_back();
+        read(*t, path, "prefix", rule.prefix);
+        read(*t, path, "promote_on_read", rule.promote_on_read);
+        read(*t, path, "min_size_kib", rule.min_size_kib);
+        const std::string what = "tiering.rules '" + rule.prefix + "'";
+        const toml::array* steps = t->get("steps") ? t->get("steps")->as_array() : nullptr;
+        if (steps == nullptr || steps->empty()) {
+          fail(path, what + " needs steps = [{tier = \"hot\", days = 0}, ...]");
+        }
+        for (const toml::node& step : *steps) {
+          const auto* st = step.as_table();
+          auto tier = st ? (*st)["tier"].value<std::string>() : std::nullopt;
+          auto days = st ? (*st)["days"].value<int64_t>() : std::nullopt;
+          if (!tier || !days || *days < 0 || st->size() != 2) {
+            fail(path, what + ": each step is {tier = \"NAME\", days = N} with N >= 0");
+          }
+          rule.steps.emplace_back(*tier, *days);
+        }
+      }
+    }
     read(*s, path, "policy", c.tiering.policy);
     read(*s, path, "pass_interval_seconds", c.tiering.pass_interval_seconds);
     read(*s, path, "concurrency", c.tiering.concurrency);

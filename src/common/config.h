@@ -34,6 +34,9 @@
 //   [tiering]       policy = "cost-optimal"    # age-rules, intelligent-tiering, none
 //                   pass_interval_seconds = 3600, concurrency = 4,
 //                   bandwidth_mib_per_second = 0 (unlimited)
+//   [[tiering.rules]] prefix = "logs/"         # the age-rules policy, per BUCKET/PREFIX
+//                   steps = [{tier = "hot", days = 0}, {tier = "cold", days = 3}]
+//                   promote_on_read = true, min_size_kib = 128
 //
 // Billing (docs/billing.md): the tiers' prices above, and traffic.
 //   [billing]       currency = "USD", transfer_out_per_gb = 0.09, transfer_in_per_gb = 0
@@ -79,11 +82,21 @@ struct TierConfig {
   std::optional<bool> instant;
 };
 
+// An age rule ([[tiering.rules]]) for the age-rules policy: artifacts whose "BUCKET/KEY" starts
+// with `prefix` walk down `steps` (tier, from this many days after being written or promoted).
+struct AgeRuleConfig {
+  std::string prefix;
+  std::vector<std::pair<std::string, int64_t>> steps;
+  bool promote_on_read = true;
+  int64_t min_size_kib = 128;
+};
+
 struct TieringConfig {
   std::string policy = "cost-optimal";  // or "age-rules", "intelligent-tiering", "none"
   int64_t pass_interval_seconds = 3600;
   unsigned concurrency = 4;
   unsigned bandwidth_mib_per_second = 0;  // 0: unlimited
+  std::vector<AgeRuleConfig> rules;       // age-rules: per bucket and prefix
 };
 
 struct BillingConfig {

@@ -39,12 +39,11 @@ nlohmann::json event_to_json(const proto::Event& e) {
     case proto::Event::kArtifactCommitted: {
       const auto& a = e.artifact_committed();
       // A multipart object's size is its segments'.
-      p["size"] = a.segments_size() == 0
-                      ? a.size()
-                      : std::accumulate(a.segments().begin(), a.segments().end(), uint64_t{0},
-                                        [](uint64_t n, const proto::Segment& s) {
-                                          return n + s.size();
-                                        });
+      p["size"] =
+          a.segments_size() == 0
+              ? a.size()
+              : std::accumulate(a.segments().begin(), a.segments().end(), uint64_t{0},
+                                [](uint64_t n, const proto::Segment& s) { return n + s.size(); });
       p["etag"] = a.etag();
       p["content_type"] = a.content_type();
       p["blob_id"] = a.blob_id();
@@ -68,6 +67,9 @@ nlohmann::json event_to_json(const proto::Event& e) {
       }
       if (!a.completed_upload_id().empty()) {
         p["completed_upload_id"] = a.completed_upload_id();
+      }
+      if (!a.copy_source().empty()) {
+        p["copy_source"] = a.copy_source();
       }
       if (a.shares_blobs()) {
         p["shares_blobs"] = true;
@@ -196,6 +198,7 @@ nlohmann::json event_to_json(const proto::Event& e) {
     case proto::Event::kTenantDeleted:
     case proto::Event::kContainerDeleted:
     case proto::Event::kArtifactDeleted:
+      break;
     case proto::Event::kRestoreExpired:
       if (e.restore_expired().expired_before_unix_nanos() != 0) {
         p["expired_before"] = format_iso8601(e.restore_expired().expired_before_unix_nanos());

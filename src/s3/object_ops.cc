@@ -524,6 +524,7 @@ asio::awaitable<void> S3Service::copy_object(Request& r) {
   artifact.set_size(from.size());
   artifact.set_etag(from.etag());
   *artifact.mutable_checksums() = from.checksums();
+  artifact.set_copy_source(source->bucket + "/" + source->key);
   std::optional<ReceivedBlob> copied_blob;
   if (change_tier) {
     // The bytes, read (from the restored copy if the source's tier needs one), into a new blob

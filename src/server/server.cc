@@ -97,12 +97,26 @@ Server::Server(Config config, RootCredentials root, std::string master_key)
   tiering_options.concurrency = std::max(1u, config_.tiering.concurrency);
   tiering_options.bandwidth_bytes_per_second = uint64_t{config_.tiering.bandwidth_mib_per_second}
                                                << 20;
+  for (const AgeRuleConfig& rc : config_.tiering.rules) {
+    tiering::AgeRule& rule = tiering_options.age_rules.emplace_back();
+    rule.prefix = rc.prefix;
+    for (const auto& [tier, days] : rc.steps) {
+      rule.ladder.push_back({days, tier});
+    }
+    rule.promote_on_read = rc.promote_on_read;
+    rule.min_size_bytes = static_cast<uint64_t>(rc.min_size_kib) * 1024;
+  }
   auto tiering =
       actors::TieringActor::create(asio::make_strand(io_), *store_, *log_, *views_, *hub_, *spoke_,
                                    std::move(tiers), std::move(tiering_options), domain_clock());
   if (!tiering) {
-    throw std::runtime_error("unknown tiering policy '" + config_.tiering.policy +
-                             "' (age-rules, intelligent-tiering, cost-optimal or none)");
+    throw std::runtime_error(
+        config_.tiering.rules.empty() || config_.tiering.policy != "age-rules"
+            ? "unknown tiering policy '" + config_.tiering.policy +
+                  "' (age-rules, intelligent-tiering, cost-optimal or none)"
+            : std::string("invalid [[tiering.rules]]: two rules for one prefix, steps not "
+                          "starting at days = 0 or not ascending, or a tier [[tiers]] does not "
+                          "have"));
   }
   tiering_ = std::move(*tiering);
   billing_ = std::make_unique<actors::BillingActor>(

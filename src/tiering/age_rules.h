@@ -20,19 +20,6 @@
 
 namespace vaultaire::tiering {
 
-struct AgeStep {
-  int64_t from_day = 0;  // age (days since written or promoted) at which the step starts
-  std::string tier;
-};
-
-struct AgeRule {
-  std::string prefix;  // applies to paths starting with it; the longest matching prefix wins
-  std::vector<AgeStep> ladder;  // from_day strictly ascending, the first one 0
-  bool promote_on_read = true;
-  // Smaller artifacts are never moved (AWS lifecycle's default since 2024: 128 KiB).
-  uint64_t min_size_bytes = 128 * 1024;
-};
-
 class AgeRulesPolicy final : public Policy {
  public:
   // One rule for every path: hot from 0, warm from 7, cold from 30, frozen from 90 days.

@@ -1,5 +1,7 @@
 #include "tiering/policy.h"
 
+#include <algorithm>
+
 #include "tiering/age_rules.h"
 #include "tiering/cost_optimal.h"
 #include "tiering/intelligent_tiering.h"
@@ -27,9 +29,17 @@ void record_read(ObjectState& object, int64_t day) {
   object.access_days.push_back(day);
 }
 
-Result<std::unique_ptr<Policy>> make_policy(std::string_view name, const TierTable& tiers) {
+Result<std::unique_ptr<Policy>> make_policy(std::string_view name, const TierTable& tiers,
+                                            std::vector<AgeRule> age_rules) {
   if (name == "age-rules") {
-    auto policy = AgeRulesPolicy::create(tiers, AgeRulesPolicy::default_rules());
+    const bool has_default = std::any_of(age_rules.begin(), age_rules.end(),
+                                         [](const AgeRule& r) { return r.prefix.empty(); });
+    if (!has_default) {
+      for (AgeRule& r : AgeRulesPolicy::default_rules()) {
+        age_rules.push_back(std::move(r));
+      }
+    }
+    auto policy = AgeRulesPolicy::create(tiers, std::move(age_rules));
     if (!policy) {
       return policy.error();
     }

@@ -25,7 +25,7 @@ inline constexpr size_t kMaxAccessDays = 64;
 // What a policy sees of one artifact at decision time. Days are whole days on the caller's
 // clock (the simulator counts from 0; the actor uses days since the Unix epoch).
 struct ObjectState {
-  std::string key;     // the artifact's path
+  std::string key;     // the artifact's path (the tiering actor: "BUCKET/PATH")
   std::string prefix;  // the path up to and including its last '/' ("" when it has none)
   uint64_t size = 0;
   int64_t created_day = 0;
@@ -71,9 +71,26 @@ class Policy {
   virtual Decision decide(const ObjectState& object, int64_t today) = 0;
 };
 
+// The age-rules policy's ladders (tiering/age_rules.h), here so configuration can pass them.
+struct AgeStep {
+  int64_t from_day = 0;  // age (days since written or promoted) at which the step starts
+  std::string tier;
+};
+
+struct AgeRule {
+  std::string prefix;  // applies to paths starting with it; the longest matching prefix wins
+  std::vector<AgeStep> ladder;  // from_day strictly ascending, the first one 0
+  bool promote_on_read = true;
+  // Smaller artifacts are never moved (AWS lifecycle's default since 2024: 128 KiB).
+  uint64_t min_size_bytes = 128 * 1024;
+};
+
 // "age-rules", "intelligent-tiering" or "cost-optimal" with their defaults; kInvalidArgument
-// for another name. The table must outlive the policy.
+// for another name. `age_rules` (age-rules only) replace the default ladder for the paths they
+// match; the default still applies to the others unless a rule has the empty prefix. The table
+// must outlive the policy.
 [[nodiscard]] Result<std::unique_ptr<Policy>> make_policy(std::string_view name,
-                                                          const TierTable& tiers);
+                                                          const TierTable& tiers,
+                                                          std::vector<AgeRule> age_rules = {});
 
 }  // namespace vaultaire::tiering

@@ -119,7 +119,7 @@ class Recount:
             self.objects[okey] = (int(p["size"]), tier)
             self._add(tenant, tier, int(p["size"]), 1)
             count(tier, "requests_a")
-            if not upload and not p.get("shares_blobs"):
+            if not upload and not p.get("shares_blobs") and not p.get("copy_source"):
                 count(tier, "bytes_in", int(p["size"]))
         elif kind == "artifact_deleted":
             tier = HOTTEST

@@ -21,7 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from admin import Admin
-from harness import ACCESS_KEY, SECRET_KEY, Server, poll, unique_name
+from harness import ACCESS_KEY, SECRET_KEY, Server, find_free_port, poll, unique_name
 
 DAY = 86400
 KIB = 1024
@@ -350,6 +350,49 @@ class ReadersAndWriters:
                 self.errors.append(f"PUT {key}: {e!r}")
             self.writes += 1
             time.sleep(0.02)
+
+
+def test_age_rules_per_bucket_and_prefix_from_the_configuration(server_factory, tmp_path):
+    bucket = unique_name("rules")
+    rules = f"""
+[[tiering.rules]]
+prefix = "{bucket}/logs/"
+steps = [{{tier = "hot", days = 0}}, {{tier = "cold", days = 2}}]
+min_size_kib = 0
+"""
+    config = write_config(tmp_path / "rules.toml", policy="age-rules", extra=rules)
+    srv = start_tiered(server_factory, "rules", config)
+    s3 = srv.client()
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="logs/app.log", Body=b"l" * 1000)
+    s3.put_object(Bucket=bucket, Key="photos/cat.jpg", Body=b"p" * 200 * KIB)
+    advance(srv, 3)
+    run_pass(srv)
+    assert storage_class(s3, bucket, "logs/app.log") == "GLACIER_IR"  # its own ladder
+    assert storage_class(s3, bucket, "photos/cat.jpg") == "STANDARD"  # default: warm at 7 days
+    advance(srv, 5)
+    run_pass(srv)
+    assert storage_class(s3, bucket, "photos/cat.jpg") == "STANDARD_IA"
+    assert s3.get_object(Bucket=bucket, Key="logs/app.log")["Body"].read() == b"l" * 1000
+    verify_log(srv)
+
+
+def test_bad_age_rules_stop_the_server_with_a_clear_message(server_factory, tmp_path):
+    bad = write_config(tmp_path / "bad.toml", policy="age-rules", extra="""
+[[tiering.rules]]
+prefix = "b/"
+steps = [{tier = "hot", days = 0}, {tier = "glacial", days = 2}]
+""")
+    srv = server_factory("badrules", start=False)
+    cmd = [str(srv.bin_path / "vaultaire"), "serve", "--data-dir", str(tmp_path / "data"),
+           "--s3-listen", f"127.0.0.1:{find_free_port()}",
+           "--admin-listen", f"127.0.0.1:{find_free_port()}", "--config", str(bad)]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
+                         stdin=subprocess.DEVNULL, env={**os.environ,
+                                                        "VAULTAIRE_ROOT_ACCESS_KEY": ACCESS_KEY,
+                                                        "VAULTAIRE_ROOT_SECRET_KEY": SECRET_KEY})
+    assert res.returncode != 0
+    assert "tiering.rules" in res.stderr, res.stderr
 
 
 def test_moves_to_a_remote_tier_under_reads_and_overwrites(server_factory, tmp_path):

@@ -46,7 +46,9 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool is_copy(const proto::ArtifactCommitted& a) { return a.shares_blobs(); }
+bool is_copy(const proto::ArtifactCommitted& a) {
+  return a.shares_blobs() || !a.copy_source().empty();
+}
 
 uint64_t segments_size(const google::protobuf::RepeatedPtrField<proto::Segment>& segments) {
   return std::accumulate(segments.begin(), segments.end(), uint64_t{0},

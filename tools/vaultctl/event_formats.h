@@ -23,8 +23,7 @@ namespace vaultaire::vaultctl {
 //   HEAD     artifact_read of a HEAD
 //   DELETE   artifact_deleted
 //   LIST     container_listed
-//   COPY     artifact_committed of a copy that shares its source's bytes (a copy to another
-//            storage class writes new bytes and is recorded, and selected, as a PUT)
+//   COPY     artifact_committed of a CopyObject (copy_source set)
 //   MIGRATE  artifact_migrated
 //   RESTORE  restore_requested, artifact_restored, restore_expired
 // An empty list selects every event.

@@ -70,6 +70,23 @@ nlohmann::json string_or_null(const nlohmann::json& payload, const char* key) {
              : nlohmann::json(nullptr);
 }
 
+bool is_pg_text(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c != 0 && c < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t len = c == 0 ? 0 : valid_sequence(s, i);
+    if (len == 0) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string pg_text(std::string_view s) {
@@ -97,18 +114,27 @@ std::string pg_text(std::string_view s) {
 
 void sanitize(nlohmann::json& j) {
   if (j.is_string()) {
-    j = pg_text(j.get_ref<const std::string&>());
+    const auto& text = j.get_ref<const std::string&>();
+    if (!is_pg_text(text)) {
+      j = pg_text(text);
+    }
   } else if (j.is_array()) {
     for (auto& v : j) {
       sanitize(v);
     }
   } else if (j.is_object()) {
-    nlohmann::json clean = nlohmann::json::object();
+    bool keys_clean = true;
     for (auto& [key, value] : j.items()) {
       sanitize(value);
-      clean[pg_text(key)] = std::move(value);
+      keys_clean = keys_clean && is_pg_text(key);
     }
-    j = std::move(clean);
+    if (!keys_clean) {  // rare: rebuild the object with clean keys
+      nlohmann::json clean = nlohmann::json::object();
+      for (auto& [key, value] : j.items()) {
+        clean[pg_text(key)] = std::move(value);
+      }
+      j = std::move(clean);
+    }
   }
 }
 

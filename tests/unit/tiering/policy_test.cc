@@ -38,5 +38,37 @@ TEST(PolicyTest, MakesThePoliciesByName) {
   EXPECT_FALSE(make_policy("magic", default_tiers()).has_value());
 }
 
+TEST(PolicyTest, ConfiguredAgeRulesApplyToTheirPrefixAndTheDefaultLadderToTheRest) {
+  const TierTable& tiers = default_tiers();
+  std::vector<AgeRule> rules = {
+      AgeRule{.prefix = "backups/", .ladder = {{0, "hot"}, {1, "frozen"}}, .min_size_bytes = 0}};
+  auto policy = make_policy("age-rules", tiers, rules);
+  ASSERT_TRUE(policy.has_value());
+  ObjectState backup;
+  backup.key = "backups/db.dump";
+  backup.prefix = prefix_of(backup.key);
+  backup.size = 1 << 20;
+  backup.tier = "hot";
+  ObjectState photo = backup;
+  photo.key = "photos/cat.jpg";
+  photo.prefix = prefix_of(photo.key);
+  EXPECT_EQ((*policy)->decide(backup, 2).tier, "frozen");
+  EXPECT_EQ((*policy)->decide(photo, 2).tier, "hot");  // the default ladder: warm from day 7
+  EXPECT_EQ((*policy)->decide(photo, 8).tier, "warm");
+
+  // A rule with the empty prefix replaces the default ladder.
+  rules.push_back(AgeRule{.prefix = "", .ladder = {{0, "hot"}, {1, "cold"}}, .min_size_bytes = 0});
+  auto replaced = make_policy("age-rules", tiers, rules);
+  ASSERT_TRUE(replaced.has_value());
+  EXPECT_EQ((*replaced)->decide(photo, 2).tier, "cold");
+
+  // Ladders are checked: a tier the table does not have, steps not starting at day 0.
+  EXPECT_FALSE(make_policy("age-rules", tiers, {AgeRule{.prefix = "x/", .ladder = {{0, "ice"}}}})
+                   .has_value());
+  EXPECT_FALSE(make_policy("age-rules", tiers,
+                           {AgeRule{.prefix = "x/", .ladder = {{3, "hot"}, {5, "cold"}}}})
+                   .has_value());
+}
+
 }  // namespace
 }  // namespace vaultaire::tiering
