@@ -6,8 +6,8 @@
 //            verify` does before digesting)
 //   jsonl    event_to_json() + dump + "\n" of every event to a file (default /dev/null) through
 //            a 1 MiB stdio buffer, as `vaultctl events export --format jsonl` writes them
-//   postgres PostgresExporter::export_pending() into the database of --pg-dsn (empty: the
-//            export starts after its export_state row's last_seq)
+//   postgres PostgresExporter::export_pending() into the database of --pg-dsn, which must not
+//            hold this log yet (the export resumes after its export_state row's last_seq)
 //   raw      the raw iteration again, last
 // Each rate is stated as a ratio to the faster raw iteration. The target of the issue: replay at
 // least 25% of the raw rate.
@@ -317,6 +317,7 @@ int main(int argc, char** argv) {
 
   std::error_code ec;
   const bool own_log = log_dir.empty();
+  const bool own_work_dir = !fs::exists(work_dir, ec);
   if (own_log) {
     log_dir = work_dir / "log";
     fs::remove_all(log_dir, ec);
@@ -460,7 +461,9 @@ int main(int argc, char** argv) {
     if (own_log) {
       fs::remove_all(log_dir, ec);
     }
-    fs::remove(work_dir, ec);  // only if empty: never a folder the user had
+    if (own_work_dir) {
+      fs::remove(work_dir, ec);  // only if empty
+    }
   }
   return replay_outcome.digests_match.value_or(true) ? 0 : 1;
 }
