@@ -83,6 +83,8 @@ class S3Client {
   const S3DriverOptions& options() const { return options_; }
   const Clock& clock() const { return clock_; }
   uint64_t requests_sent() const { return requests_.load(); }
+  // Counts a request sent outside send() (a reader's GET).
+  void count_request() { ++requests_; }
 
   // One request, retried on connection errors, timeouts, 5xx and 429 with backoff and jitter.
   // The body of the response is read whole (these are small: XML, errors, empty).
@@ -424,8 +426,11 @@ class S3Reader final : public BlobReader {
       : client_(client), id_(std::move(id)), offset_(first), remaining_(length), length_(length) {}
 
   ~S3Reader() override {
-    // A stream not read to its end cannot carry another request.
-    client_.release(remaining_ == 0 && body_left_ == 0 ? std::move(stream_) : nullptr);
+    // Only a held stream holds a connection slot; one not read to its end cannot carry another
+    // request.
+    if (stream_) {
+      client_.release(remaining_ == 0 && body_left_ == 0 ? std::move(stream_) : nullptr);
+    }
   }
 
   uint64_t size() const override { return length_; }
@@ -472,10 +477,12 @@ class S3Reader final : public BlobReader {
       if (broken) {
         client_.release(nullptr);
         stream_.reset();
-        if (attempt >= client_.options().max_attempts) {
-          co_return Errc::kDriverUnavailable;
-        }
+        // Bytes already read are returned (and counted in offset_): the next read reopens
+        // after them. An error here would lose them.
         if (got == 0) {
+          if (attempt >= client_.options().max_attempts) {
+            co_return Errc::kDriverUnavailable;
+          }
           co_await client_.backoff(attempt);
           continue;  // reopen from offset_
         }
@@ -502,6 +509,7 @@ class S3Reader final : public BlobReader {
     auto req = client_.prepare(r);
     req.prepare_payload();
     buffer_.clear();
+    client_.count_request();
     stream_->expires_after(client_.options().timeout);
     auto [wec, wn] = co_await http::async_write(*stream_, req, kNoThrow);
     http::response_parser<http::empty_body> parser;
@@ -510,12 +518,23 @@ class S3Reader final : public BlobReader {
       auto [hec, hn] = co_await http::async_read_header(*stream_, buffer_, parser, kNoThrow);
       if (!hec) {
         const unsigned status = parser.get().result_int();
-        if (status == 200 || status == 206) {
-          body_left_ = parser.content_length().value_or(0);
-          if (remaining_ == 0) {
-            body_left_ = 0;  // an empty blob
-          }
+        if ((status == 200 || status == 206) && parser.content_length() == remaining_) {
+          body_left_ = remaining_;
           co_return Result<void>{};
+        }
+        if (status == 200 || status == 206) {
+          // Fewer bytes than asked (a range past the blob's end, answered with what exists) or
+          // a length we cannot trust: never hand out short data as if it were the whole range.
+          logger("drivers")->warn(
+              "remote answered another length driver={} id={} status={} asked={} length={}",
+              client_.options().name, id_, status, remaining_,
+              parser.content_length() ? std::to_string(*parser.content_length()) : "none");
+          client_.release(nullptr);
+          stream_.reset();
+          if (status == 206 && parser.content_length().value_or(0) < remaining_) {
+            co_return Errc::kInvalidRange;
+          }
+          co_return Errc::kIo;
         }
         // An error: read its (small) body, then give up on this connection.
         client_.release(nullptr);
