@@ -130,7 +130,8 @@ def test_events_table_equals_the_log(server_factory, pg_db):
     s3 = srv.client()
     bucket = unique_name("pg")
     s3.create_bucket(Bucket=bucket)
-    keys = ["plain.txt", "dir/ünïcødé ✓.bin", "quotes \"and' \\back\\slashes", "sp ace/+plus%"]
+    keys = ["plain.txt", "dir/ünïcødé ✓.bin", "quotes \"and' \\back\\slashes", "sp ace/+plus%",
+            "ctl\ttab\u0001"]
     for n, key in enumerate(keys):
         s3.put_object(Bucket=bucket, Key=key, Body=b"v" * (100 + n), ContentType="text/plain",
                       Metadata={"owner": "emile", "n": str(n)})

@@ -3,6 +3,7 @@
 #include <ctime>
 #include <map>
 #include <memory>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
@@ -12,39 +13,6 @@
 namespace vaultaire::exports::internal {
 
 namespace {
-
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
-// The length of the valid UTF-8 sequence starting at s[i], 0 if there is none.
-size_t valid_sequence(std::string_view s, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  size_t len = 0;
-  unsigned char lo = 0x80;  // the second byte's range (overlongs, surrogates, > U+10FFFF)
-  unsigned char hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    lo = c == 0xE0 ? 0xA0 : 0x80;
-    hi = c == 0xED ? 0x9F : 0xBF;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    lo = c == 0xF0 ? 0x90 : 0x80;
-    hi = c == 0xF4 ? 0x8F : 0xBF;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size() || byte(i + 1) < lo || byte(i + 1) > hi) {
-    return 0;
-  }
-  for (size_t k = 2; k < len; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) {
-      return 0;
-    }
-  }
-  return len;
-}
 
 std::string conninfo_quoted(std::string_view v) {
   std::string out = "'";
@@ -58,84 +26,24 @@ std::string conninfo_quoted(std::string_view v) {
   return out;
 }
 
-// The payload's field `key` when it is a number (a string), else null.
-nlohmann::json number_or_null(const nlohmann::json& payload, const char* key) {
-  const auto it = payload.find(key);
-  return it != payload.end() && it->is_number() ? *it : nlohmann::json(nullptr);
-}
-nlohmann::json string_or_null(const nlohmann::json& payload, const char* key) {
-  const auto it = payload.find(key);
-  return it != payload.end() && it->is_string() && !it->get_ref<const std::string&>().empty()
-             ? *it
-             : nlohmann::json(nullptr);
-}
-
-bool is_pg_text(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c != 0 && c < 0x80) {
-      ++i;
-      continue;
-    }
-    const size_t len = c == 0 ? 0 : valid_sequence(s, i);
-    if (len == 0) {
-      return false;
-    }
-    i += len;
-  }
-  return true;
-}
-
 }  // namespace
 
-std::string pg_text(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c != 0 && c < 0x80) {
-      out.push_back(static_cast<char>(c));
-      ++i;
-      continue;
+std::string pg_json(const nlohmann::json& j) {
+  std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // nlohmann writes NUL as \u0000, which jsonb refuses. Find it escape by escape, so an
+  // escaped backslash followed by "u0000" (the six characters of the original text) is kept.
+  size_t i = text.find('\\');
+  while (i != std::string::npos && i + 1 < text.size()) {
+    if (text.compare(i, 6, "\\u0000") == 0) {
+      text.replace(i, 6, "\\ufffd");
     }
-    const size_t len = c == 0 ? 0 : valid_sequence(s, i);
-    if (len == 0) {
-      out.append(kReplacement);
-      ++i;
-      continue;
-    }
-    out.append(s.substr(i, len));
-    i += len;
+    i = text.find('\\', i + 2);  // past the escape's first two characters
   }
-  return out;
+  return text;
 }
 
-void sanitize(nlohmann::json& j) {
-  if (j.is_string()) {
-    const auto& text = j.get_ref<const std::string&>();
-    if (!is_pg_text(text)) {
-      j = pg_text(text);
-    }
-  } else if (j.is_array()) {
-    for (auto& v : j) {
-      sanitize(v);
-    }
-  } else if (j.is_object()) {
-    bool keys_clean = true;
-    for (auto& [key, value] : j.items()) {
-      sanitize(value);
-      keys_clean = keys_clean && is_pg_text(key);
-    }
-    if (!keys_clean) {  // rare: rebuild the object with clean keys
-      nlohmann::json clean = nlohmann::json::object();
-      for (auto& [key, value] : j.items()) {
-        clean[pg_text(key)] = std::move(value);
-      }
-      j = std::move(clean);
-    }
-  }
+void append_event_json(const proto::Event& event, std::string& out) {
+  out += pg_json(events::event_to_json(event));
 }
 
 std::string pg_timestamp(int64_t unix_nanos) {
@@ -157,32 +65,11 @@ std::string pg_timestamp(int64_t unix_nanos) {
                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, fraction);
 }
 
-nlohmann::json event_row(const proto::Event& event) {
-  nlohmann::json j = events::event_to_json(event);
-  sanitize(j);
-  nlohmann::json row = nlohmann::json::object();
-  row["seq"] = event.sequence();
-  row["time"] = pg_timestamp(event.time_unix_nanos());
-  row["time_unix_nanos"] = event.time_unix_nanos();
-  for (const char* column : {"type", "tenant", "container", "path", "principal", "source_address",
-                             "request_id", "user_agent", "spoke_id"}) {
-    row[column] = j.value(column, std::string());
-  }
-  const nlohmann::json& p = j["payload"];
-  row["size"] = number_or_null(p, "size");
-  row["etag"] = string_or_null(p, "etag");
-  nlohmann::json tier = string_or_null(p, "tier");
-  row["tier"] = tier.is_null() ? string_or_null(p, "to_tier") : std::move(tier);
-  row["bytes_sent"] = number_or_null(p, "bytes_sent");
-  row["payload"] = std::move(j);
-  return row;
-}
-
 nlohmann::json usage_row(const billing::UsageRow& r) {
   const proto::TierUsage& c = r.counts;
-  return {{"tenant", pg_text(r.tenant)},
+  return {{"tenant", r.tenant},
           {"hour", pg_timestamp(r.hour * billing::kNanosPerHour)},
-          {"tier", pg_text(r.tier)},
+          {"tier", r.tier},
           {"byte_seconds", r.byte_seconds},
           {"objects", r.objects},
           {"bytes", r.bytes},

@@ -1,12 +1,11 @@
 #pragma once
 
-// The pure part of the PostgreSQL export: events and usage rows as the JSON objects the
-// exporter's INSERTs read (with jsonb_to_recordset), PostgreSQL-safe text and timestamps, and
-// DSN handling. No I/O.
+// The pure part of the PostgreSQL export: events and usage rows as the JSON text the
+// exporter's INSERTs read (jsonb_array_elements / jsonb_to_recordset), timestamps, and DSN
+// handling. No I/O.
 
 #include <cstdint>
 #include <string>
-#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -16,21 +15,18 @@
 
 namespace vaultaire::exports::internal {
 
-// `s` as PostgreSQL text (and jsonb) can hold it: valid UTF-8 without NUL. Each byte of an
-// invalid sequence, and each NUL, becomes U+FFFD; valid text is returned unchanged.
-std::string pg_text(std::string_view s);
+// `j` as JSON text PostgreSQL's jsonb accepts: valid UTF-8 (each invalid byte becomes
+// U+FFFD) and no NUL character (jsonb refuses \u0000: it becomes U+FFFD too). Everything else
+// is exactly nlohmann's compact dump.
+std::string pg_json(const nlohmann::json& j);
 
-// Every string of `j`, object keys included, recursively through pg_text().
-void sanitize(nlohmann::json& j);
+// Appends the event as pg_json(event_to_json(event)): the `payload` of its row in `events`,
+// from which the other columns are derived in SQL (postgres_exporter.cc).
+void append_event_json(const proto::Event& event, std::string& out);
 
 // A timestamptz literal in UTC for a time in unix nanoseconds, truncated to microseconds
 // (PostgreSQL's precision): "2026-11-21 10:00:00.123456+00".
 std::string pg_timestamp(int64_t unix_nanos);
-
-// One row of the `events` table (schema/postgres/001_events.sql), keyed by column name:
-// the envelope, size/etag/tier/bytes_sent when the payload has them (null otherwise), and
-// `payload`, the whole event_to_json() object. Strings are sanitized.
-nlohmann::json event_row(const proto::Event& event);
 
 // One row of `usage_hourly` (002_usage_hourly.sql), keyed by column name.
 nlohmann::json usage_row(const billing::UsageRow& row);

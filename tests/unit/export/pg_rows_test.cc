@@ -10,27 +10,25 @@ namespace {
 
 const std::string kReplacement = "\xEF\xBF\xBD";
 
-TEST(PgTextTest, KeepsValidUtf8) {
-  const std::string text = "plain ünïcødé ✓ 𝄞 tab\tnewline\n";
-  EXPECT_EQ(pg_text(text), text);
+TEST(PgJsonTest, IsTheCompactDumpOfValidText) {
+  const nlohmann::json j = {{"path", "plain ünïcødé ✓ 𝄞 tab\tnewline\n"}, {"n", 1}};
+  EXPECT_EQ(pg_json(j), j.dump());
 }
 
-TEST(PgTextTest, ReplacesNulAndInvalidBytes) {
-  EXPECT_EQ(pg_text(std::string("a\0b", 3)), "a" + kReplacement + "b");
-  EXPECT_EQ(pg_text("\xFF"), kReplacement);
-  EXPECT_EQ(pg_text("x\xC3"), "x" + kReplacement);                                 // truncated
-  EXPECT_EQ(pg_text("\xC0\xAF"), kReplacement + kReplacement);                     // overlong
-  EXPECT_EQ(pg_text("\xED\xA0\x80"), kReplacement + kReplacement + kReplacement);  // surrogate
-  EXPECT_EQ(pg_text("\xF4\x90\x80\x80").size(), 4 * kReplacement.size());          // > U+10FFFF
-  EXPECT_EQ(pg_text("\xE2\x9C\x93\xFE"), "\xE2\x9C\x93" + kReplacement);
+TEST(PgJsonTest, ReplacesNulAndInvalidBytes) {
+  const std::string text = pg_json({{"a", std::string("x\0y", 3)}, {"b\xFF", "z\xC3"}});
+  EXPECT_EQ(text.find("\\u0000"), std::string::npos);
+  const nlohmann::json back = nlohmann::json::parse(text);  // valid UTF-8, or parse throws
+  EXPECT_EQ(back["a"], "x" + kReplacement + "y");
+  EXPECT_EQ(back["b" + kReplacement], "z" + kReplacement);
 }
 
-TEST(SanitizeTest, CleansKeysAndNestedValues) {
-  nlohmann::json j = {{"k\xFF", {{"inner", std::string("a\0", 2)}}}, {"list", {"ok", "\xC3"}}};
-  sanitize(j);
-  EXPECT_EQ(j.dump(), nlohmann::json({{"k" + kReplacement, {{"inner", "a" + kReplacement}}},
-                                      {"list", {"ok", kReplacement}}})
-                          .dump());
+TEST(PgJsonTest, KeepsAnEscapedBackslashBeforeU0000) {
+  // The six characters \u0000 of the original text, not a NUL: they stay.
+  const nlohmann::json j = {{"k", "a\\u0000b"}, {"nul", std::string("\0", 1)}};
+  const nlohmann::json back = nlohmann::json::parse(pg_json(j));
+  EXPECT_EQ(back["k"], "a\\u0000b");
+  EXPECT_EQ(back["nul"], kReplacement);
 }
 
 TEST(PgTimestampTest, TruncatesToMicrosecondsInUtc) {
@@ -39,63 +37,29 @@ TEST(PgTimestampTest, TruncatesToMicrosecondsInUtc) {
   EXPECT_EQ(pg_timestamp(-1), "1969-12-31 23:59:59.999999+00");
 }
 
-TEST(EventRowTest, CommittedHasItsColumnsAndTheWholeEventAsPayload) {
+TEST(EventJsonTest, IsEventToJson) {
   proto::Event e = testing::committed("dir/a.txt", "blob-1", 1234);
   e.set_sequence(7);
   e.set_time_unix_nanos(1'763'712'000'000'001'999);
-  e.set_principal("AKIA");
-  const nlohmann::json row = event_row(e);
-  EXPECT_EQ(row["seq"], 7);
-  EXPECT_EQ(row["time"], "2025-11-21 08:00:00.000001+00");
-  EXPECT_EQ(row["time_unix_nanos"], 1'763'712'000'000'001'999);
-  EXPECT_EQ(row["type"], "artifact_committed");
-  EXPECT_EQ(row["tenant"], "t1");
-  EXPECT_EQ(row["container"], "bucket");
-  EXPECT_EQ(row["path"], "dir/a.txt");
-  EXPECT_EQ(row["principal"], "AKIA");
-  EXPECT_EQ(row["size"], 1234);
-  EXPECT_EQ(row["etag"], "etag-dir/a.txt");
-  EXPECT_EQ(row["tier"], "hot");
-  EXPECT_TRUE(row["bytes_sent"].is_null());
-  EXPECT_EQ(row["payload"], events::event_to_json(e));
+  std::string out = "[";
+  append_event_json(e, out);
+  out += ",";
+  append_event_json(testing::deleted("gone"), out);
+  out += "]";
+  const nlohmann::json back = nlohmann::json::parse(out);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0], events::event_to_json(e));
+  EXPECT_EQ(back[1], events::event_to_json(testing::deleted("gone")));
 }
 
-TEST(EventRowTest, ColumnsAbsentFromThePayloadAreNull) {
-  proto::Event e = testing::deleted("gone");
-  e.set_sequence(3);
-  const nlohmann::json row = event_row(e);
-  EXPECT_TRUE(row["size"].is_null());
-  EXPECT_TRUE(row["etag"].is_null());
-  EXPECT_TRUE(row["tier"].is_null());
-  EXPECT_EQ(row["type"], "artifact_deleted");
-}
-
-TEST(EventRowTest, ReadHasBytesSentAndMigrationItsTargetTier) {
-  proto::Event read;
-  read.set_path("p");
-  read.mutable_artifact_read()->set_bytes_sent(10);
-  read.mutable_artifact_read()->set_size(100);
-  read.mutable_artifact_read()->set_tier("warm");
-  const nlohmann::json r = event_row(read);
-  EXPECT_EQ(r["bytes_sent"], 10);
-  EXPECT_EQ(r["size"], 100);
-  EXPECT_EQ(r["tier"], "warm");
-
-  proto::Event moved;
-  moved.mutable_artifact_migrated()->set_from_tier("hot");
-  moved.mutable_artifact_migrated()->set_to_tier("cold");
-  EXPECT_EQ(event_row(moved)["tier"], "cold");
-}
-
-TEST(EventRowTest, InvalidUtf8IsReplacedEverywhere) {
+TEST(EventJsonTest, InvalidUtf8IsReplaced) {
   proto::Event e = testing::committed(std::string("bad\xFF\0", 5));
   e.set_user_agent("agent\xC3");
-  const nlohmann::json row = event_row(e);
-  EXPECT_EQ(row["path"], "bad" + kReplacement + kReplacement);
-  EXPECT_EQ(row["user_agent"], "agent" + kReplacement);
-  EXPECT_EQ(row["payload"]["path"], row["path"]);
-  // Dumps without throwing: what the exporter sends is valid JSON and valid UTF-8.
-  EXPECT_NO_THROW((void)row.dump());
+  std::string out;
+  append_event_json(e, out);
+  const nlohmann::json back = nlohmann::json::parse(out);
+  EXPECT_EQ(back["path"], "bad" + kReplacement + kReplacement);
+  EXPECT_EQ(back["user_agent"], "agent" + kReplacement);
 }
 
 TEST(UsageRowTest, HasEveryColumn) {
