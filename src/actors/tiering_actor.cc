@@ -566,7 +566,11 @@ asio::awaitable<void> TieringActor::worker() {
   auto alive = alive_;
   while (!stopping_) {
     if (queue_.empty()) {
-      wake_.expires_at(asio::steady_timer::time_point::max());
+      // The workers share this timer: setting its expiry cancels every pending wait, so only
+      // the first worker to sleep sets it (enqueue() cancels the waits to wake them all).
+      if (wake_.expiry() != asio::steady_timer::time_point::max()) {
+        wake_.expires_at(asio::steady_timer::time_point::max());
+      }
       (void)co_await wake_.async_wait(kNoThrow);
       continue;
     }
