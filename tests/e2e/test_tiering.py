@@ -469,7 +469,14 @@ def test_moves_to_a_remote_tier_under_reads_and_overwrites(server_factory, tmp_p
     remote_before = settles(lambda: len(remote_keys_now()), len(warm) + 1,
                             "every object's blobs on the remote")
     key = "logs/05.bin"
+    reads_before = sum(1 for e in srv.events() if e["type"] == "artifact_read"
+                       and e["path"] == key and not e["payload"].get("head"))
     s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    # A GET's event is appended without waiting for the disk: the pass sees it once it is in
+    # the log.
+    poll(lambda: sum(1 for e in srv.events() if e["type"] == "artifact_read"
+                     and e["path"] == key and not e["payload"].get("head")),
+         lambda n: n == reads_before + 1, timeout=10, what="the GET's read event")
     advance(srv, 1)
     assert run_pass(srv)["moved"] == 1
     assert storage_class(s3, bucket, key) == "STANDARD"
