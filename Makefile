@@ -82,6 +82,10 @@ bench: build
 	$(BUILD)/bin/micro_bench
 	bench/run_s3_bench.sh $(BUILD)/bin 5 3
 	$(PYTHON) bench/put_memory.py --bin $(BUILD)/bin --gib 5
+	bench/run_list_bench.sh $(BUILD)/bin 1000000 10
+	$(PYTHON) bench/auth_bench.py --bin $(BUILD)/bin --rounds 6
+	set -e; for f in zipf reports backups reborn; do $(BUILD)/bin/tiering_sim --generate $$f --seed 1; done
+	$(PYTHON) bench/migration_bench.py --bin $(BUILD)/bin
 	$(REPLAY_BENCH)
 
 # Replay and export of a REPLAY_EVENTS-event log, next to a raw RocksDB iteration of it; the
