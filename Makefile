@@ -84,6 +84,7 @@ bench: build
 	$(PYTHON) bench/put_memory.py --bin $(BUILD)/bin --gib 5
 	bench/run_list_bench.sh $(BUILD)/bin 1000000 10
 	$(PYTHON) bench/auth_bench.py --bin $(BUILD)/bin --rounds 6
+	$(PYTHON) bench/auth_bench.py --bin $(BUILD)/bin --rounds 6 --tenants 1 --keys 1
 	set -e; for f in zipf reports backups reborn; do $(BUILD)/bin/tiering_sim --generate $$f --seed 1; done
 	$(PYTHON) bench/migration_bench.py --bin $(BUILD)/bin
 	$(REPLAY_BENCH)

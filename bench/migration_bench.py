@@ -292,9 +292,12 @@ class Scenario:
 
     def stop(self) -> None:
         for srv in (self.srv, self.remote):
-            if srv is not None and srv.stop() != 0 or srv is not None and srv.forced_stop:
+            if srv is None:
+                continue
+            rc = srv.stop()
+            if rc != 0 or srv.forced_stop:
                 progress(f"{self.target}: {srv.data_dir.name} did not stop cleanly "
-                         f"(exit code {srv.proc.returncode}, killed: {srv.forced_stop})")
+                         f"(exit code {rc}, killed: {srv.forced_stop})")
 
 
 def main() -> int:
