@@ -494,6 +494,9 @@ class S3Reader final : public BlobReader {
 
  private:
   asio::awaitable<Result<void>> start_once() {
+    // Counted before the connection, as send() counts: a connection reset before the connect
+    // completes is an attempt too.
+    client_.count_request();
     auto stream = co_await client_.acquire();
     if (!stream) {
       co_return stream.error();
@@ -509,7 +512,6 @@ class S3Reader final : public BlobReader {
     auto req = client_.prepare(r);
     req.prepare_payload();
     buffer_.clear();
-    client_.count_request();
     stream_->expires_after(client_.options().timeout);
     auto [wec, wn] = co_await http::async_write(*stream_, req, kNoThrow);
     http::response_parser<http::empty_body> parser;
