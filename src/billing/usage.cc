@@ -6,6 +6,7 @@
 
 #include <rocksdb/db.h>
 
+#include "common/time_format.h"
 #include "events/keys.h"
 
 namespace vaultaire::billing {
@@ -560,6 +561,56 @@ std::vector<InvoiceLine> invoice(const std::vector<UsageRow>& rows, const PriceS
        prices.transfer_out_per_gb);
   line("transfer in", static_cast<double>(in_bytes) / kBytesPerGb, "GB", prices.transfer_in_per_gb);
   return lines;
+}
+
+nlohmann::json to_json(const UsageRow& r) {
+  const proto::TierUsage& c = r.counts;
+  return {{"tenant", r.tenant},
+          {"hour", format_iso8601(r.hour * kNanosPerHour)},
+          {"tier", r.tier},
+          {"byte_seconds", r.byte_seconds},
+          {"objects", r.objects},
+          {"bytes", r.bytes},
+          {"requests_a", c.requests_a()},
+          {"requests_b", c.requests_b()},
+          {"bytes_in", c.bytes_in()},
+          {"bytes_out", c.bytes_out()},
+          {"bytes_retrieved", c.bytes_retrieved()},
+          {"restore_requests", c.restore_requests()},
+          {"restores", c.restores()},
+          {"restored_bytes", c.restored_bytes()},
+          {"transitions_in", c.transitions_in()},
+          {"deletes", c.deletes()}};
+}
+
+std::vector<UsageRow> totals(const std::vector<UsageRow>& rows) {
+  std::map<std::pair<std::string, std::string>, UsageRow> sums;
+  for (const UsageRow& r : rows) {
+    UsageRow& t = sums[{r.tenant, r.tier}];
+    proto::TierUsage& c = t.counts;
+    const proto::TierUsage& d = r.counts;
+    t.tenant = r.tenant;
+    t.tier = r.tier;
+    t.hour = r.hour;
+    t.byte_seconds += r.byte_seconds;
+    t.objects = r.objects;
+    t.bytes = r.bytes;
+    c.set_requests_a(c.requests_a() + d.requests_a());
+    c.set_requests_b(c.requests_b() + d.requests_b());
+    c.set_bytes_in(c.bytes_in() + d.bytes_in());
+    c.set_bytes_out(c.bytes_out() + d.bytes_out());
+    c.set_bytes_retrieved(c.bytes_retrieved() + d.bytes_retrieved());
+    c.set_restore_requests(c.restore_requests() + d.restore_requests());
+    c.set_restores(c.restores() + d.restores());
+    c.set_restored_bytes(c.restored_bytes() + d.restored_bytes());
+    c.set_transitions_in(c.transitions_in() + d.transitions_in());
+    c.set_deletes(c.deletes() + d.deletes());
+  }
+  std::vector<UsageRow> out;
+  for (auto& [key, row] : sums) {
+    out.push_back(std::move(row));
+  }
+  return out;
 }
 
 }  // namespace vaultaire::billing

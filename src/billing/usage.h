@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/errors.h"
 #include "events/consumer.h"
 #include "events/store.h"
@@ -59,6 +61,14 @@ struct UsageRow {
                                                   const std::string& tenant, int64_t from_hour,
                                                   int64_t to_hour,
                                                   std::optional<int64_t> until = std::nullopt);
+
+// A row as the admin API and the exports show it: tenant, hour (RFC 3339), tier and every
+// count by name (docs/billing.md, "Admin API").
+nlohmann::json to_json(const UsageRow& row);
+
+// Rows summed per (tenant, tier) over their period; objects and bytes are those of the last
+// hour, `hour` that hour. Ordered by tenant, then tier.
+std::vector<UsageRow> totals(const std::vector<UsageRow>& rows);
 
 // The billing clock: usage is known up to this time.
 [[nodiscard]] Result<int64_t> known_until(const events::Store& store);

@@ -19,21 +19,6 @@ std::tm utc(int64_t unix_seconds) {
   return tm;
 }
 
-bool digits(std::string_view s, size_t pos, size_t n, int& out) {
-  if (pos + n > s.size()) {
-    return false;
-  }
-  int v = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') {
-      return false;
-    }
-    v = v * 10 + (s[i] - '0');
-  }
-  out = v;
-  return true;
-}
-
 std::optional<int64_t> to_unix(int year, int month, int day, int hour, int minute, int second) {
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
     return std::nullopt;
@@ -72,8 +57,8 @@ std::optional<int> zone_offset(std::string_view zone) {
     return 0;
   }
   int hh, mm;
-  if (zone.size() != 5 || (zone[0] != '+' && zone[0] != '-') || !digits(zone, 1, 2, hh) ||
-      !digits(zone, 3, 2, mm) || hh > 23 || mm > 59) {
+  if (zone.size() != 5 || (zone[0] != '+' && zone[0] != '-') || !parse_digits(zone, 1, 2, hh) ||
+      !parse_digits(zone, 3, 2, mm) || hh > 23 || mm > 59) {
     return std::nullopt;
   }
   const int offset = hh * 3600 + mm * 60;
@@ -103,9 +88,9 @@ std::string format_http_date(int64_t unix_nanos) {
 
 std::optional<int64_t> parse_amz_date(std::string_view s) {
   int y, mo, d, h, mi, se;
-  if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z' || !digits(s, 0, 4, y) ||
-      !digits(s, 4, 2, mo) || !digits(s, 6, 2, d) || !digits(s, 9, 2, h) || !digits(s, 11, 2, mi) ||
-      !digits(s, 13, 2, se)) {
+  if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z' || !parse_digits(s, 0, 4, y) ||
+      !parse_digits(s, 4, 2, mo) || !parse_digits(s, 6, 2, d) || !parse_digits(s, 9, 2, h) ||
+      !parse_digits(s, 11, 2, mi) || !parse_digits(s, 13, 2, se)) {
     return std::nullopt;
   }
   return to_unix(y, mo, d, h, mi, se);
@@ -114,15 +99,15 @@ std::optional<int64_t> parse_amz_date(std::string_view s) {
 std::optional<int64_t> parse_iso8601(std::string_view s) {
   int y, mo, d, h, mi, se;
   if (s.size() < 20 || s.back() != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
-      s[13] != ':' || s[16] != ':' || !digits(s, 0, 4, y) || !digits(s, 5, 2, mo) ||
-      !digits(s, 8, 2, d) || !digits(s, 11, 2, h) || !digits(s, 14, 2, mi) ||
-      !digits(s, 17, 2, se)) {
+      s[13] != ':' || s[16] != ':' || !parse_digits(s, 0, 4, y) || !parse_digits(s, 5, 2, mo) ||
+      !parse_digits(s, 8, 2, d) || !parse_digits(s, 11, 2, h) || !parse_digits(s, 14, 2, mi) ||
+      !parse_digits(s, 17, 2, se)) {
     return std::nullopt;
   }
   if (s.size() > 20) {
     int fraction;
     if (s[19] != '.' || s.size() == 21 || s.size() > 30 ||
-        !digits(s, 20, s.size() - 21, fraction)) {
+        !parse_digits(s, 20, s.size() - 21, fraction)) {
       return std::nullopt;
     }
   }
@@ -135,8 +120,8 @@ std::optional<int64_t> parse_http_date(std::string_view s) {
     return std::nullopt;
   }
   int d, y, h, mi, se;
-  if (!digits(s, 5, 2, d) || !digits(s, 12, 4, y) || !digits(s, 17, 2, h) ||
-      !digits(s, 20, 2, mi) || !digits(s, 23, 2, se) || s[19] != ':' || s[22] != ':') {
+  if (!parse_digits(s, 5, 2, d) || !parse_digits(s, 12, 4, y) || !parse_digits(s, 17, 2, h) ||
+      !parse_digits(s, 20, 2, mi) || !parse_digits(s, 23, 2, se) || s[19] != ':' || s[22] != ':') {
     return std::nullopt;
   }
   const std::string_view month = s.substr(8, 3);
@@ -158,7 +143,7 @@ std::optional<int64_t> parse_rfc822_date(std::string_view s) {
     word = next_word(s);
   }
   int d, y, h, mi, se;
-  if (word.empty() || word.size() > 2 || !digits(word, 0, word.size(), d)) {
+  if (word.empty() || word.size() > 2 || !parse_digits(word, 0, word.size(), d)) {
     return std::nullopt;
   }
   const std::string_view month = next_word(s);
@@ -166,9 +151,10 @@ std::optional<int64_t> parse_rfc822_date(std::string_view s) {
   const std::string_view year = next_word(s);
   const std::string_view time = next_word(s);
   const auto zone = zone_offset(next_word(s));
-  if (m == std::end(kMonths) || year.size() != 4 || !digits(year, 0, 4, y) || time.size() != 8 ||
-      !digits(time, 0, 2, h) || time[2] != ':' || !digits(time, 3, 2, mi) || time[5] != ':' ||
-      !digits(time, 6, 2, se) || !zone || !next_word(s).empty()) {
+  if (m == std::end(kMonths) || year.size() != 4 || !parse_digits(year, 0, 4, y) ||
+      time.size() != 8 || !parse_digits(time, 0, 2, h) || time[2] != ':' ||
+      !parse_digits(time, 3, 2, mi) || time[5] != ':' || !parse_digits(time, 6, 2, se) || !zone ||
+      !next_word(s).empty()) {
     return std::nullopt;
   }
   const auto local = to_unix(y, static_cast<int>(m - std::begin(kMonths)) + 1, d, h, mi, se);
@@ -176,6 +162,25 @@ std::optional<int64_t> parse_rfc822_date(std::string_view s) {
     return std::nullopt;
   }
   return *local - *zone;
+}
+
+}  // namespace vaultaire
+
+namespace vaultaire {
+
+bool parse_digits(std::string_view s, size_t pos, size_t n, int& out) {
+  if (pos + n > s.size()) {
+    return false;
+  }
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') {
+      return false;
+    }
+    v = v * 10 + (s[i] - '0');
+  }
+  out = v;
+  return true;
 }
 
 }  // namespace vaultaire

@@ -17,6 +17,8 @@ std::string format_http_date(int64_t unix_nanos);
 // 2009-10-12T17:50:30[.fraction]Z, as format_iso8601 writes and S3 listings carry -> seconds
 // since the epoch (the fraction is dropped)
 std::optional<int64_t> parse_iso8601(std::string_view s);
+// The `n` decimal digits at `pos` of `s` into `out`; false when they are not all there.
+bool parse_digits(std::string_view s, size_t pos, size_t n, int& out);
 // 20091012T175030Z -> seconds since the epoch
 std::optional<int64_t> parse_amz_date(std::string_view s);
 // RFC 1123 ("Mon, 12 Oct 2009 17:50:30 GMT") -> seconds since the epoch

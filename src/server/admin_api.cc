@@ -111,57 +111,6 @@ int64_t month_start(int64_t unix_nanos) {
   return duration_cast<nanoseconds>(first.time_since_epoch()).count();
 }
 
-json usage_row_json(const billing::UsageRow& r) {
-  const proto::TierUsage& c = r.counts;
-  return {{"tenant", r.tenant},
-          {"hour", format_iso8601(r.hour * billing::kNanosPerHour)},
-          {"tier", r.tier},
-          {"byte_seconds", r.byte_seconds},
-          {"objects", r.objects},
-          {"bytes", r.bytes},
-          {"requests_a", c.requests_a()},
-          {"requests_b", c.requests_b()},
-          {"bytes_in", c.bytes_in()},
-          {"bytes_out", c.bytes_out()},
-          {"bytes_retrieved", c.bytes_retrieved()},
-          {"restore_requests", c.restore_requests()},
-          {"restores", c.restores()},
-          {"restored_bytes", c.restored_bytes()},
-          {"transitions_in", c.transitions_in()},
-          {"deletes", c.deletes()}};
-}
-
-// Rows summed per (tenant, tier) over the period; objects and bytes are those at its end.
-std::vector<billing::UsageRow> usage_totals(const std::vector<billing::UsageRow>& rows) {
-  std::map<std::pair<std::string, std::string>, billing::UsageRow> totals;
-  for (const billing::UsageRow& r : rows) {
-    billing::UsageRow& t = totals[{r.tenant, r.tier}];
-    proto::TierUsage& c = t.counts;
-    const proto::TierUsage& d = r.counts;
-    t.tenant = r.tenant;
-    t.tier = r.tier;
-    t.hour = r.hour;
-    t.byte_seconds += r.byte_seconds;
-    t.objects = r.objects;
-    t.bytes = r.bytes;
-    c.set_requests_a(c.requests_a() + d.requests_a());
-    c.set_requests_b(c.requests_b() + d.requests_b());
-    c.set_bytes_in(c.bytes_in() + d.bytes_in());
-    c.set_bytes_out(c.bytes_out() + d.bytes_out());
-    c.set_bytes_retrieved(c.bytes_retrieved() + d.bytes_retrieved());
-    c.set_restore_requests(c.restore_requests() + d.restore_requests());
-    c.set_restores(c.restores() + d.restores());
-    c.set_restored_bytes(c.restored_bytes() + d.restored_bytes());
-    c.set_transitions_in(c.transitions_in() + d.transitions_in());
-    c.set_deletes(c.deletes() + d.deletes());
-  }
-  std::vector<billing::UsageRow> out;
-  for (auto& [key, row] : totals) {
-    out.push_back(std::move(row));
-  }
-  return out;
-}
-
 // A JSON number as an unsigned count; false when it is not one.
 bool read_count(const json& j, const char* name, uint64_t* out) {
   if (!j.contains(name)) {
@@ -918,9 +867,9 @@ asio::awaitable<bool> AdminApi::route_billing(Call& call) {
   if (p[1] == "usage") {
     json out = json::array();
     const std::vector<billing::UsageRow> totals =
-        granularity == "total" ? usage_totals(*rows) : std::vector<billing::UsageRow>{};
+        granularity == "total" ? billing::totals(*rows) : std::vector<billing::UsageRow>{};
     for (const billing::UsageRow& r : granularity == "total" ? totals : *rows) {
-      json row = usage_row_json(r);
+      json row = billing::to_json(r);
       if (granularity == "total") {
         row.erase("hour");
       }

@@ -158,22 +158,6 @@ bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// Reads `n` digits at `pos` of `s` into `out`; false when they are not all there.
-bool read_digits(std::string_view s, size_t pos, size_t n, int& out) {
-  if (pos + n > s.size()) {
-    return false;
-  }
-  int v = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') {
-      return false;
-    }
-    v = v * 10 + (s[i] - '0');
-  }
-  out = v;
-  return true;
-}
-
 }  // namespace
 
 ScratchDir::ScratchDir() {
@@ -208,8 +192,8 @@ std::unique_ptr<events::Store> open_secondary(const fs::path& data_dir, const Sc
 std::optional<TimeSpan> parse_time_arg(std::string_view text) {
   // YYYY-MM-DD
   int year = 0, month = 0, day = 0;
-  if (!read_digits(text, 0, 4, year) || text.size() < 10 || text[4] != '-' ||
-      !read_digits(text, 5, 2, month) || text[7] != '-' || !read_digits(text, 8, 2, day)) {
+  if (!parse_digits(text, 0, 4, year) || text.size() < 10 || text[4] != '-' ||
+      !parse_digits(text, 5, 2, month) || text[7] != '-' || !parse_digits(text, 8, 2, day)) {
     return std::nullopt;
   }
   const std::chrono::year_month_day ymd{std::chrono::year(year),
@@ -228,15 +212,15 @@ std::optional<TimeSpan> parse_time_arg(std::string_view text) {
   size_t pos = 10;
   int hour = 0, minute = 0, second = 0;
   if ((text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ') ||
-      !read_digits(text, pos + 1, 2, hour) || pos + 3 >= text.size() || text[pos + 3] != ':' ||
-      !read_digits(text, pos + 4, 2, minute) || hour > 23 || minute > 59) {
+      !parse_digits(text, pos + 1, 2, hour) || pos + 3 >= text.size() || text[pos + 3] != ':' ||
+      !parse_digits(text, pos + 4, 2, minute) || hour > 23 || minute > 59) {
     return std::nullopt;
   }
   pos += 6;
   int64_t span = 60 * kSecond;  // what the text's precision covers
   int64_t fraction = 0;
   if (pos < text.size() && text[pos] == ':') {
-    if (!read_digits(text, pos + 1, 2, second) || second > 59) {
+    if (!parse_digits(text, pos + 1, 2, second) || second > 59) {
       return std::nullopt;
     }
     pos += 3;
@@ -268,14 +252,14 @@ std::optional<TimeSpan> parse_time_arg(std::string_view text) {
       pos += 1;
     } else if (sign == '+' || sign == '-') {
       int oh = 0, om = 0;
-      if (!read_digits(text, pos + 1, 2, oh)) {
+      if (!parse_digits(text, pos + 1, 2, oh)) {
         return std::nullopt;
       }
       pos += 3;
       if (pos < text.size() && text[pos] == ':') {
         ++pos;
       }
-      if (pos < text.size() && (!read_digits(text, pos, 2, om) || (pos += 2) != text.size())) {
+      if (pos < text.size() && (!parse_digits(text, pos, 2, om) || (pos += 2) != text.size())) {
         return std::nullopt;
       }
       if (oh > 23 || om > 59) {

@@ -66,23 +66,9 @@ std::string pg_timestamp(int64_t unix_nanos) {
 }
 
 nlohmann::json usage_row(const billing::UsageRow& r) {
-  const proto::TierUsage& c = r.counts;
-  return {{"tenant", r.tenant},
-          {"hour", pg_timestamp(r.hour * billing::kNanosPerHour)},
-          {"tier", r.tier},
-          {"byte_seconds", r.byte_seconds},
-          {"objects", r.objects},
-          {"bytes", r.bytes},
-          {"requests_a", c.requests_a()},
-          {"requests_b", c.requests_b()},
-          {"bytes_in", c.bytes_in()},
-          {"bytes_out", c.bytes_out()},
-          {"bytes_retrieved", c.bytes_retrieved()},
-          {"restore_requests", c.restore_requests()},
-          {"restores", c.restores()},
-          {"restored_bytes", c.restored_bytes()},
-          {"transitions_in", c.transitions_in()},
-          {"deletes", c.deletes()}};
+  nlohmann::json row = billing::to_json(r);
+  row["hour"] = pg_timestamp(r.hour * billing::kNanosPerHour);  // PostgreSQL's own form
+  return row;
 }
 
 Result<Dsn> parse_dsn(const std::string& dsn, std::string& error) {
