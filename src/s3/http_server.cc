@@ -263,8 +263,12 @@ asio::ip::tcp::endpoint HttpServer::local_endpoint() const {
 
 asio::awaitable<void> HttpServer::accept_loop(HttpServer* self) {
   for (;;) {
-    auto [ec, socket] =
-        co_await self->acceptor_.async_accept(asio::make_strand(self->io_), kNoThrow);
+    // Each worker io_context is run by exactly one thread, so a connection on it needs no
+    // strand: its handlers never run concurrently.
+    asio::io_context& home = self->workers_.empty()
+                                 ? self->io_
+                                 : *self->workers_[self->next_worker_++ % self->workers_.size()];
+    auto [ec, socket] = co_await self->acceptor_.async_accept(home.get_executor(), kNoThrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || self->stopping_->load()) {
         co_return;

@@ -29,13 +29,26 @@ RateLimiter::Decision RateLimiter::take(std::string_view key, double rate_per_se
   // Read before locking: the lock is held for the arithmetic only.
   const int64_t now = clock_.now_unix_nanos();
 
+  // Capped at about 30 years, so that a tiny rate cannot overflow it.
+  const auto refill_nanos = static_cast<int64_t>(
+      std::min(std::ceil(burst * static_cast<double>(kNanosPerSecond) / rate_per_second), 1e18));
+
   Shard& shard = shard_of(key);
   const std::lock_guard lock(shard.mutex);
   auto it = shard.buckets.find(key);
   if (it == shard.buckets.end()) {
-    it = shard.buckets.emplace(std::string(key), Bucket{burst, now}).first;
+    if (shard.buckets.size() >= shard.sweep_at) {
+      // A bucket idle for its whole refill time is full: dropping it changes nothing, since a
+      // new key starts full too.
+      std::erase_if(shard.buckets, [now](const auto& entry) {
+        return now - entry.second.last_nanos >= entry.second.refill_nanos;
+      });
+      shard.sweep_at = std::max(kFirstSweep, 2 * shard.buckets.size());
+    }
+    it = shard.buckets.emplace(std::string(key), Bucket{burst, now, refill_nanos}).first;
   }
   Bucket& bucket = it->second;
+  bucket.refill_nanos = refill_nanos;
   if (now > bucket.last_nanos) {
     // Multiplying before dividing keeps whole refills exact (100 ms at 10/s is one token).
     bucket.tokens += static_cast<double>(now - bucket.last_nanos) * rate_per_second /

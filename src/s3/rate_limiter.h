@@ -41,8 +41,9 @@ class RateLimiter {
 
   // Drops the buckets of keys that made no request for longer than `idle`; returns how many.
   // A dropped key starts again with a full bucket, so `idle` should be at least the longest
-  // time a bucket takes to refill (burst / rate), e.g. minutes. Called now and then by the
-  // server.
+  // time a bucket takes to refill (burst / rate), e.g. minutes. take() itself drops, whenever a
+  // shard has doubled in size, the buckets that have refilled completely (which changes no
+  // decision), so memory follows the keys in use without any caller.
   size_t forget_idle(std::chrono::nanoseconds idle);
 
   // How many keys have a bucket (for metrics and tests).
@@ -51,7 +52,8 @@ class RateLimiter {
  private:
   struct Bucket {
     double tokens;
-    int64_t last_nanos;  // when tokens were last brought up to date: the key's last request
+    int64_t last_nanos;    // when tokens were last brought up to date: the key's last request
+    int64_t refill_nanos;  // how long an empty bucket takes to fill up at the current limits
   };
 
   // Lets the maps find a std::string key from a std::string_view without a copy.
@@ -66,9 +68,11 @@ class RateLimiter {
   struct alignas(64) Shard {
     mutable std::mutex mutex;
     std::unordered_map<std::string, Bucket, Hash, std::equal_to<>> buckets;  // under mutex
+    size_t sweep_at = kFirstSweep;  // under mutex: the size at which full buckets are dropped
   };
 
   static constexpr size_t kShards = 16;
+  static constexpr size_t kFirstSweep = 1024;
 
   Shard& shard_of(std::string_view key) { return shards_[Hash{}(key) % kShards]; }
 

@@ -457,7 +457,8 @@ S3Service::S3Service(S3Options options, actors::Hub& hub, actors::Spoke& spoke,
       bytes_in_(&metrics().counter("vaultaire_s3_bytes_received_total",
                                    "Request body bytes received by the S3 listener")),
       bytes_out_(&metrics().counter("vaultaire_s3_bytes_sent_total",
-                                    "Response body bytes sent by the S3 listener")) {}
+                                    "Response body bytes sent by the S3 listener")),
+      access_log_(logger("access")) {}
 
 S3Service::~S3Service() = default;
 
@@ -851,13 +852,9 @@ void S3Service::finish(Request& r) {
   const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
   bytes_in_->inc(r.ex.body_bytes_read());
   bytes_out_->inc(r.ex.bytes_sent());
-  const std::string labels = "op=\"" + std::string(internal::op_name(r.op)) + "\",status=\"" +
-                             std::to_string(r.status) + "\"";
-  metrics()
-      .counter("vaultaire_s3_requests_total", "S3 requests by operation and status", labels)
-      .inc();
+  request_counter(r.op, r.status).inc();
   if (options_.access_log) {
-    logger("access")->info(
+    access_log_->info(
         "request req={} op={} status={} error={} bucket={} key={} in={} out={} ms={:.3f} "
         "remote={} principal={} ua={}",
         r.id, internal::op_name(r.op), r.status, r.error_code.empty() ? "-" : r.error_code,

@@ -12,6 +12,7 @@
 #include "actors/spoke.h"
 #include "common/checksum.h"
 #include "common/clock.h"
+#include "common/logging.h"
 #include "s3/auth.h"
 #include "s3/http_server.h"
 #include "s3/rate_limiter.h"
@@ -156,6 +157,7 @@ class S3Service {
   RateLimiter rate_limiter_;
   Counter* bytes_in_;
   Counter* bytes_out_;
+  std::shared_ptr<spdlog::logger> access_log_;  // looked up once: the registry takes a lock
 };
 
 }  // namespace vaultaire::s3

@@ -547,8 +547,10 @@ class S3DriverTest : public ::testing::Test {
     server_ = std::make_unique<ServerProcess>(dir_.path());
     ASSERT_TRUE(server_->start()) << "vaultaire serve did not get ready:\n" << server_->log_tail();
     const std::string bucket_path = "/" + std::string(kBucket);
+    // A generous limit: the bucket's first event waits for an fsync on a possibly busy disk.
     const auto created = exchange(server_->s3_port(),
-                                  signed_request(http::verb::put, bucket_path, server_->s3_port()));
+                                  signed_request(http::verb::put, bucket_path, server_->s3_port()),
+                                  std::chrono::seconds(30));
     ASSERT_TRUE(created.has_value());
     ASSERT_EQ(created->result_int(), 200u) << created->body();
     proxy_ = std::make_unique<FaultProxy>(server_->s3_port());

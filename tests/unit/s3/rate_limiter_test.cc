@@ -136,6 +136,20 @@ TEST_F(RateLimiterTest, ForgetIdleDropsOnlyIdleBuckets) {
   EXPECT_EQ(allowed_of("VKA", 10, 1, 5), 5);
 }
 
+TEST_F(RateLimiterTest, ManyKeysKeepOnlyBucketsThatAreNotFull) {
+  // One key drained, then 100,000 one-off keys over a long time: memory must follow the keys
+  // that still matter, and the drained key must stay drained until it has refilled.
+  EXPECT_EQ(allowed_of("VKDRAINED", 10, 0.001, 5), 5);  // 5 tokens take 5,000 s to come back
+  for (int i = 0; i < 100'000; ++i) {
+    EXPECT_TRUE(limiter_.take("VK" + std::to_string(i), 10, 10).allowed);  // full after 1 s
+    clock_.advance(milliseconds(10));
+  }
+  // 1,000 s have passed: only the keys of the last second are not yet full again, plus the
+  // drained key, plus whatever arrived since a shard's last sweep.
+  EXPECT_LT(limiter_.size(), 16u * 2 * 1024 + 1) << "buckets were never dropped";
+  EXPECT_EQ(allowed_of("VKDRAINED", 10, 0.001, 5), 1) << "a bucket not yet full was dropped";
+}
+
 TEST_F(RateLimiterTest, ConcurrentRequestsAllowExactlyTheBurst) {
   constexpr int kThreads = 8;
   constexpr int kRequests = 2000;
