@@ -177,6 +177,7 @@ asio::awaitable<Result<proto::CommandReply>> IdentityActor::handle(proto::Comman
   busy_.insert(name);
   auto appended = co_await log_.append(std::move(event));
   busy_.erase(name);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
   if (!appended) {
     co_return appended.error();
   }

@@ -8,6 +8,8 @@
 // simple. A command touching a name another command is still committing fails with
 // Errc::kConflict (the caller retries) rather than racing it.
 
+#include <atomic>
+#include <cstdint>
 #include <set>
 #include <string>
 
@@ -31,6 +33,11 @@ class IdentityActor final : public Actor {
   // True for the commands this actor handles.
   static bool handles(const proto::Command& command);
 
+  // Goes up once each identity command has been appended (or has failed), before its reply:
+  // whoever caches what the identity views said keeps it only while this has not moved. Read it
+  // before reading the views, so a cached answer is never newer than its generation.
+  const std::atomic<uint64_t>& generation() const { return generation_; }
+
  private:
   asio::awaitable<Result<proto::CommandReply>> handle(proto::Command command);
   Result<void> check(const proto::Command& command) const;
@@ -39,6 +46,7 @@ class IdentityActor final : public Actor {
   events::EventLog& log_;
   const events::ViewReader& views_;
   std::set<std::string> busy_;  // names with a command in flight
+  std::atomic<uint64_t> generation_{0};
 };
 
 }  // namespace vaultaire::actors

@@ -29,6 +29,8 @@ class LocalHub final : public Hub {
   asio::awaitable<Result<proto::QueryReply>> query(proto::Query query) override;
 
   ContainerRegistry& registry() { return registry_; }
+  // See IdentityActor::generation().
+  const std::atomic<uint64_t>& identity_generation() const { return identity_.generation(); }
 
   // Aborts multipart uploads started more than `max_age` ago (by `clock`), every `every`, until
   // stop(); the blobs their parts held go to `release`. Principal "vaultaire:upload-sweep".

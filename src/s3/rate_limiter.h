@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "common/clock.h"
+#include "common/string_hash.h"
 
 namespace vaultaire::s3 {
 
@@ -56,25 +57,17 @@ class RateLimiter {
     int64_t refill_nanos;  // how long an empty bucket takes to fill up at the current limits
   };
 
-  // Lets the maps find a std::string key from a std::string_view without a copy.
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
-
   // Shards sit on separate cache lines so that their mutexes do not contend through sharing.
   struct alignas(64) Shard {
     mutable std::mutex mutex;
-    std::unordered_map<std::string, Bucket, Hash, std::equal_to<>> buckets;  // under mutex
+    std::unordered_map<std::string, Bucket, StringHash, std::equal_to<>> buckets;  // under mutex
     size_t sweep_at = kFirstSweep;  // under mutex: the size at which full buckets are dropped
   };
 
   static constexpr size_t kShards = 16;
   static constexpr size_t kFirstSweep = 1024;
 
-  Shard& shard_of(std::string_view key) { return shards_[Hash{}(key) % kShards]; }
+  Shard& shard_of(std::string_view key) { return shards_[StringHash{}(key) % kShards]; }
 
   const Clock& clock_;
   std::array<Shard, kShards> shards_;

@@ -21,9 +21,12 @@ proto::SealedSecret to_proto(const MasterKeys::Sealed& s) {
 
 }  // namespace
 
-HubCredentialStore::HubCredentialStore(const events::ViewReader& views, MasterKeys keys,
-                                       std::filesystem::path key_file, RootCredentials root)
+HubCredentialStore::HubCredentialStore(const events::ViewReader& views,
+                                       const std::atomic<uint64_t>& identity_generation,
+                                       MasterKeys keys, std::filesystem::path key_file,
+                                       RootCredentials root)
     : views_(views),
+      identity_generation_(identity_generation),
       keys_(std::move(keys)),
       key_file_(std::move(key_file)),
       root_(std::move(root)) {}
@@ -38,6 +41,27 @@ std::optional<s3::Credential> HubCredentialStore::find(std::string_view access_k
     c.identity.role = "root";
     return c;
   }
+  // Before the views: an answer cached under this generation is at least as new as it.
+  const uint64_t generation = identity_generation_.load(std::memory_order_acquire);
+  {
+    std::shared_lock lock(cache_mu_);
+    if (auto it = cache_.find(access_key);
+        it != cache_.end() && it->second.generation == generation) {
+      return it->second.credential;
+    }
+  }
+  auto resolved = resolve(access_key);
+  if (resolved) {
+    std::unique_lock lock(cache_mu_);
+    if (cache_.size() >= kMaxCached) {
+      cache_.clear();
+    }
+    cache_.insert_or_assign(std::string(access_key), Cached{generation, *resolved});
+  }
+  return resolved;
+}
+
+std::optional<s3::Credential> HubCredentialStore::resolve(std::string_view access_key) const {
   auto key = views_.access_key(access_key);
   if (!key || !key->enabled()) {
     return std::nullopt;

@@ -1,18 +1,24 @@
 #pragma once
 
 // The server's credential store: the root credentials from the environment, and every access
-// key of the identity views, its secret opened with the master key. Each lookup reads the views,
-// so disabling or deleting a key takes effect on the very next request, on every listener.
-// Thread-safe.
+// key of the identity views, its secret opened with the master key. A key once resolved is kept
+// in memory (no view reads, no AES-GCM per request) only as long as the identity generation has
+// not moved: any identity command (a key disabled or deleted, a user or tenant deleted) moves it
+// before it is acknowledged, so such a change takes effect on the very next request, on every
+// listener. Thread-safe.
 
+#include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <unordered_map>
 
 #include "actors/hub.h"
 #include "common/secrets.h"
+#include "common/string_hash.h"
 #include "events/view_reader.h"
 #include "s3/auth.h"
 
@@ -27,7 +33,9 @@ class HubCredentialStore final : public s3::CredentialStore {
  public:
   // `views` outlives the store. `key_file` is where the master keys live (empty: they came
   // from the environment and cannot be rotated).
-  HubCredentialStore(const events::ViewReader& views, MasterKeys keys,
+  // `identity_generation` (LocalHub::identity_generation()) outlives the store.
+  HubCredentialStore(const events::ViewReader& views,
+                     const std::atomic<uint64_t>& identity_generation, MasterKeys keys,
                      std::filesystem::path key_file, RootCredentials root);
 
   std::optional<s3::Credential> find(std::string_view access_key) const override;
@@ -43,7 +51,21 @@ class HubCredentialStore final : public s3::CredentialStore {
   const RootCredentials& root() const { return root_; }
 
  private:
+  // What the views said, read from them and their secret opened.
+  std::optional<s3::Credential> resolve(std::string_view access_key) const;
+
+  struct Cached {
+    uint64_t generation;
+    s3::Credential credential;
+  };
+  // Enough for every key of a large deployment; past it the cache starts over.
+  static constexpr size_t kMaxCached = 1 << 16;
+
   const events::ViewReader& views_;
+  const std::atomic<uint64_t>& identity_generation_;
+  mutable std::shared_mutex cache_mu_;
+  mutable std::unordered_map<std::string, Cached, StringHash, std::equal_to<>>
+      cache_;                     // guarded by cache_mu_; known keys only
   mutable std::shared_mutex mu_;  // guards keys_ (rotation replaces the primary)
   MasterKeys keys_;
   const std::filesystem::path key_file_;

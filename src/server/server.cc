@@ -156,8 +156,8 @@ Server::Server(Config config, RootCredentials root, std::string master_key)
                     keys.error());
   }
   const std::string root_access_key = root.access_key;
-  credentials_ =
-      std::make_unique<HubCredentialStore>(*views_, std::move(*keys), key_file, std::move(root));
+  credentials_ = std::make_unique<HubCredentialStore>(*views_, hub_->identity_generation(),
+                                                      std::move(*keys), key_file, std::move(root));
   s3::S3Options s3_options;
   s3_options.auth.region = config_.region;
   s3_options.access_log = config_.access_log;
