@@ -264,11 +264,14 @@ asio::ip::tcp::endpoint HttpServer::local_endpoint() const {
 asio::awaitable<void> HttpServer::accept_loop(HttpServer* self) {
   for (;;) {
     // Each worker io_context is run by exactly one thread, so a connection on it needs no
-    // strand: its handlers never run concurrently.
-    asio::io_context& home = self->workers_.empty()
-                                 ? self->io_
-                                 : *self->workers_[self->next_worker_++ % self->workers_.size()];
-    auto [ec, socket] = co_await self->acceptor_.async_accept(home.get_executor(), kNoThrow);
+    // strand: its handlers never run concurrently. Without workers, a strand of io_, whatever
+    // number of threads runs it.
+    asio::any_io_executor home =
+        self->workers_.empty()
+            ? asio::any_io_executor(asio::make_strand(self->io_))
+            : asio::any_io_executor(
+                  self->workers_[self->next_worker_++ % self->workers_.size()]->get_executor());
+    auto [ec, socket] = co_await self->acceptor_.async_accept(home, kNoThrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || self->stopping_->load()) {
         co_return;

@@ -1,7 +1,8 @@
 #pragma once
 
-// A Boost.Beast HTTP/1.1 server: keep-alive connections, one coroutine per connection on its own
-// strand, request bodies streamed to the handler on demand (never buffered whole), responses
+// A Boost.Beast HTTP/1.1 server: keep-alive connections, one coroutine per connection (on one of
+// the worker io_contexts, each run by one thread, or on a strand of the accepting io_context),
+// request bodies streamed to the handler on demand (never buffered whole), responses
 // either whole or streamed. Used by the S3 listener and the admin listener.
 
 #include <chrono>

@@ -37,7 +37,9 @@ class RateLimiter {
   // A rate of 0 (or below, or not finite) means unlimited: always allowed, nothing stored.
   // A burst of 0 (or below) means max(1, rate); a burst below 1 counts as 1, so that a request
   // can ever pass. A new key starts with a full bucket. A key whose limits change uses the new
-  // ones from its next request (tokens above a smaller burst are dropped).
+  // ones from its next request (tokens above a smaller burst are dropped; a bucket that was full
+  // under the old limits and dropped by the sweep below starts full under the new ones, so a
+  // change of limits may give a key up to one extra burst).
   Decision take(std::string_view key, double rate_per_second, double burst);
 
   // Drops the buckets of keys that made no request for longer than `idle`; returns how many.

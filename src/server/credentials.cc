@@ -1,5 +1,7 @@
 #include "server/credentials.h"
 
+#include <algorithm>
+
 #include "common/ids.h"
 #include "common/logging.h"
 
@@ -45,18 +47,23 @@ std::optional<s3::Credential> HubCredentialStore::find(std::string_view access_k
   const uint64_t generation = identity_generation_.load(std::memory_order_acquire);
   {
     std::shared_lock lock(cache_mu_);
-    if (auto it = cache_.find(access_key);
-        it != cache_.end() && it->second.generation == generation) {
-      return it->second.credential;
+    if (cache_generation_ == generation) {
+      if (auto it = cache_.find(access_key); it != cache_.end()) {
+        return it->second;
+      }
     }
   }
   auto resolved = resolve(access_key);
   if (resolved) {
     std::unique_lock lock(cache_mu_);
-    if (cache_.size() >= kMaxCached) {
+    if (cache_generation_ < generation || cache_.size() >= kMaxCached) {
+      // Everything cached was read before the last identity command: gone, secrets included.
       cache_.clear();
+      cache_generation_ = std::max(cache_generation_, generation);
     }
-    cache_.insert_or_assign(std::string(access_key), Cached{generation, *resolved});
+    if (cache_generation_ == generation) {  // else read under an older generation: not kept
+      cache_.insert_or_assign(std::string(access_key), *resolved);
+    }
   }
   return resolved;
 }

@@ -54,18 +54,16 @@ class HubCredentialStore final : public s3::CredentialStore {
   // What the views said, read from them and their secret opened.
   std::optional<s3::Credential> resolve(std::string_view access_key) const;
 
-  struct Cached {
-    uint64_t generation;
-    s3::Credential credential;
-  };
   // Enough for every key of a large deployment; past it the cache starts over.
   static constexpr size_t kMaxCached = 1 << 16;
 
   const events::ViewReader& views_;
   const std::atomic<uint64_t>& identity_generation_;
   mutable std::shared_mutex cache_mu_;
-  mutable std::unordered_map<std::string, Cached, StringHash, std::equal_to<>>
-      cache_;                     // guarded by cache_mu_; known keys only
+  // Keys resolved under identity generation cache_generation_ (known, enabled keys only); the
+  // map is emptied when the generation moves. Both guarded by cache_mu_.
+  mutable uint64_t cache_generation_ = 0;
+  mutable std::unordered_map<std::string, s3::Credential, StringHash, std::equal_to<>> cache_;
   mutable std::shared_mutex mu_;  // guards keys_ (rotation replaces the primary)
   MasterKeys keys_;
   const std::filesystem::path key_file_;
