@@ -65,7 +65,7 @@ std::string query_string(const std::vector<QueryParam>& query) {
 }  // namespace
 
 // The HTTP side of the driver: signing, the connection pool, retries.
-class S3Client {
+class S3Client : public std::enable_shared_from_this<S3Client> {
  public:
   S3Client(asio::any_io_executor executor, S3DriverOptions options, const Clock& clock,
            std::string host, std::string port)
@@ -284,7 +284,8 @@ class S3Writer final : public BlobWriter {
       r.verb = http::verb::delete_;
       r.key = key();
       r.query = {{"uploadId", upload_id_, false}};
-      asio::co_spawn(asio::system_executor(), fire(client_, std::move(r)), asio::detached);
+      asio::co_spawn(asio::system_executor(), fire(client_.shared_from_this(), std::move(r)),
+                     asio::detached);
     }
   }
 
@@ -365,8 +366,8 @@ class S3Writer final : public BlobWriter {
   }
 
  private:
-  static asio::awaitable<void> fire(S3Client& client, Request r) {
-    (void)co_await client.send(std::move(r));
+  static asio::awaitable<void> fire(std::shared_ptr<S3Client> client, Request r) {
+    (void)co_await client->send(std::move(r));
   }
 
   std::string key() const { return client_.options().prefix + id_; }
@@ -567,7 +568,7 @@ class S3Reader final : public BlobReader {
 
 }  // namespace
 
-S3Driver::S3Driver(std::unique_ptr<internal::S3Client> client) : client_(std::move(client)) {}
+S3Driver::S3Driver(std::shared_ptr<internal::S3Client> client) : client_(std::move(client)) {}
 S3Driver::~S3Driver() = default;
 
 Result<std::unique_ptr<S3Driver>> S3Driver::create(asio::any_io_executor executor,
@@ -589,7 +590,7 @@ Result<std::unique_ptr<S3Driver>> S3Driver::create(asio::any_io_executor executo
       options.part_size < (5u << 20)) {
     return Errc::kInvalidArgument;
   }
-  return std::unique_ptr<S3Driver>(new S3Driver(std::make_unique<internal::S3Client>(
+  return std::unique_ptr<S3Driver>(new S3Driver(std::make_shared<internal::S3Client>(
       std::move(executor), std::move(options), clock, std::move(host), std::move(port))));
 }
 

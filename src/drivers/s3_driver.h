@@ -70,8 +70,10 @@ class S3Driver final : public Driver {
   uint64_t requests_sent() const;
 
  private:
-  explicit S3Driver(std::unique_ptr<internal::S3Client> client);
-  std::unique_ptr<internal::S3Client> client_;
+  explicit S3Driver(std::shared_ptr<internal::S3Client> client);
+  // Shared: a writer dropped without commit or abort aborts its upload in the background, and
+  // that request keeps the client alive after the driver has gone.
+  std::shared_ptr<internal::S3Client> client_;
 };
 
 }  // namespace vaultaire::drivers

@@ -701,6 +701,27 @@ TEST_F(S3DriverTest, LargeBlobGoesThroughMultipart) {
   EXPECT_TRUE(across.bytes == payload.substr(part - 100, 200));
 }
 
+TEST_F(S3DriverTest, AbandonedUploadIsAbortedEvenAfterTheDriverIsGone) {
+  auto driver = make_driver(options());
+  {
+    auto writer = bounded(driver->create());
+    ASSERT_TRUE(writer.has_value());
+    // More than one part: the upload exists at the remote, with its first part.
+    ASSERT_TRUE(bounded((*writer)->write(random_bytes((5 << 20) + 1, 11))).has_value());
+    ASSERT_EQ(proxy_->requests_with("?uploads"), 1);
+    ASSERT_EQ(proxy_->requests_with("partNumber=1"), 1);
+  }  // dropped without commit or abort
+  driver.reset();
+  // The abort runs in the background on the driver's executor: run it until the remote has it.
+  const auto deadline = SteadyClock::now() + std::chrono::seconds(20);
+  while (proxy_->requests_with("DELETE ") == 0 && SteadyClock::now() < deadline) {
+    testing::test_io().restart();
+    testing::test_io().run_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(proxy_->requests_with("DELETE "), 1) << "the abandoned upload was never aborted";
+  EXPECT_EQ(proxy_->requests_with("uploadId="), 2);  // its part, then the abort
+}
+
 TEST_F(S3DriverTest, RetriesSlowDownThenSucceeds) {
   const std::string payload = random_bytes(30'000, 4);
   proxy_->answer_slow_down(2);
