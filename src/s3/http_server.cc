@@ -242,7 +242,7 @@ HttpServer::HttpServer(asio::io_context& io, HttpHandler handler, HttpServerOpti
       acceptor_(io),
       handler_(std::move(handler)),
       options_(std::move(options)),
-      stopping_(std::make_shared<std::atomic<bool>>(false)) {}
+      sessions_(std::make_shared<Sessions>()) {}
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -251,7 +251,23 @@ void HttpServer::start() {
 }
 
 void HttpServer::stop() {
-  stopping_->store(true);
+  std::vector<beast::tcp_stream*> idle;
+  {
+    std::lock_guard lock(sessions_->mutex);
+    sessions_->stopping = true;
+    idle.assign(sessions_->idle.begin(), sessions_->idle.end());
+  }
+  // Each idle connection's wait for a request is cancelled on its own executor, where its
+  // session runs: a session that has gone meanwhile has left the set (on that executor too),
+  // so the pointer is used only while the stream lives.
+  for (beast::tcp_stream* stream : idle) {
+    asio::post(stream->get_executor(), [sessions = sessions_, stream] {
+      std::lock_guard lock(sessions->mutex);
+      if (sessions->idle.contains(stream)) {
+        stream->cancel();
+      }
+    });
+  }
   boost::system::error_code ec;
   acceptor_.close(ec);
 }
@@ -273,7 +289,7 @@ asio::awaitable<void> HttpServer::accept_loop(HttpServer* self) {
                   self->workers_[self->next_worker_++ % self->workers_.size()]->get_executor());
     auto [ec, socket] = co_await self->acceptor_.async_accept(home, kNoThrow);
     if (ec) {
-      if (ec == asio::error::operation_aborted || self->stopping_->load()) {
+      if (ec == asio::error::operation_aborted || self->stopping()) {
         co_return;
       }
       // Out of file descriptors and the like: log and keep accepting after a breath.
@@ -295,15 +311,26 @@ asio::awaitable<void> HttpServer::session(HttpServer* self, asio::ip::tcp::socke
       ec ? std::string("unknown") : peer.address().to_string() + ":" + std::to_string(peer.port());
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
-  const auto stopping = self->stopping_;
+  const auto sessions = self->sessions_;
   const HttpServerOptions& options = self->options_;
   const HttpHandler& handler = self->handler_;
-  while (!stopping->load()) {
+  for (;;) {
+    {
+      std::lock_guard lock(sessions->mutex);
+      if (sessions->stopping) {
+        break;
+      }
+      sessions->idle.insert(&stream);
+    }
     http::request_parser<http::empty_body> header;
     header.body_limit(options.body_limit);
     header.header_limit(options.header_limit);
     stream.expires_after(options.idle_timeout);
     auto [read_ec, n] = co_await http::async_read_header(stream, buffer, header, kNoThrow);
+    {
+      std::lock_guard lock(sessions->mutex);
+      sessions->idle.erase(&stream);
+    }
     if (read_ec) {
       if (read_ec != http::error::end_of_stream && read_ec != asio::error::operation_aborted &&
           read_ec != beast::error::timeout && read_ec != asio::error::connection_reset &&

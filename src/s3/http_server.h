@@ -9,8 +9,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -115,7 +117,8 @@ class HttpServer {
   ~HttpServer();
 
   void start();
-  // Stops accepting; open connections finish their current request and close.
+  // Stops accepting; connections waiting for their next request close now, the others finish
+  // their current request and close. Call it from a thread of `io`.
   void stop();
   asio::ip::tcp::endpoint local_endpoint() const;
 
@@ -124,6 +127,10 @@ class HttpServer {
              std::vector<asio::io_context*> workers);
   static asio::awaitable<void> accept_loop(HttpServer* self);
   static asio::awaitable<void> session(HttpServer* self, asio::ip::tcp::socket socket);
+  bool stopping() const {
+    std::lock_guard lock(sessions_->mutex);
+    return sessions_->stopping;
+  }
 
   asio::io_context& io_;
   std::vector<asio::io_context*> workers_;
@@ -131,7 +138,13 @@ class HttpServer {
   asio::ip::tcp::acceptor acceptor_;
   HttpHandler handler_;
   HttpServerOptions options_;
-  std::shared_ptr<std::atomic<bool>> stopping_;
+  // Shared with the sessions, which may outlive the server object by a little.
+  struct Sessions {
+    std::mutex mutex;
+    bool stopping = false;                        // guarded by mutex
+    std::unordered_set<beast::tcp_stream*> idle;  // waiting for a request; guarded by mutex
+  };
+  std::shared_ptr<Sessions> sessions_;
 };
 
 }  // namespace vaultaire::s3
