@@ -42,7 +42,7 @@ from typing import Dict, List, Optional, Set
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "e2e"))
 import sigv4  # noqa: E402  (the e2e suite's harness and SigV4 signer)
-from harness import ACCESS_KEY, REGION, SECRET_KEY, Server  # noqa: E402
+from harness import ACCESS_KEY, REGION, SECRET_KEY, Server, four_tier_config  # noqa: E402
 
 DAY = 86400
 MIB = 1 << 20
@@ -70,46 +70,9 @@ def human(size: int) -> str:
 
 
 def config_text(target: str, remote: Optional[Server]) -> str:
-    if target == "s3":
-        warm = (f'[drivers.warm]\ntype = "s3"\nendpoint = "{remote.endpoint}"\n'
-                f'bucket = "{REMOTE_BUCKET}"\nprefix = "vaultaire-warm/"\n'
-                f'access_key = "{ACCESS_KEY}"\nsecret_key = "{SECRET_KEY}"\n'
-                'storage_class = "STANDARD_IA"\n')
-    else:
-        warm = '[drivers.warm]\ntype = "local"\n'
-    return f"""
-[tiering]
-policy = "age-rules"
-pass_interval_seconds = 864000
-concurrency = {CONCURRENCY}
-bandwidth_mib_per_second = 0
-
-[drivers.local]
-type = "local"
-{warm}
-[drivers.cold]
-type = "local"
-[drivers.frozen]
-type = "local"
-
-[[tiers]]
-name = "hot"
-driver = "local"
-storage_classes = ["STANDARD"]
-[[tiers]]
-name = "warm"
-driver = "warm"
-storage_classes = ["STANDARD_IA"]
-[[tiers]]
-name = "cold"
-driver = "cold"
-storage_classes = ["GLACIER_IR"]
-[[tiers]]
-name = "frozen"
-driver = "frozen"
-storage_classes = ["DEEP_ARCHIVE", "GLACIER"]
-instant = false
-"""
+    return four_tier_config(pass_interval_seconds=864000, concurrency=CONCURRENCY,
+                            warm_endpoint=remote.endpoint if target == "s3" else "",
+                            warm_bucket=REMOTE_BUCKET)
 
 
 def start_server(bin_dir: Path, root: Path, name: str, extra: List[str]) -> Server:

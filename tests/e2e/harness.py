@@ -101,6 +101,58 @@ def tail_text(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+def four_tier_config(*, policy: str = "age-rules", pass_interval_seconds: int = 86400,
+                     concurrency: int = 4, bandwidth_mib: int = 0,
+                     warm_endpoint: str = "", warm_bucket: str = "",
+                     warm_max_connections: Optional[int] = None, extra: str = "") -> str:
+    """Server TOML with four tiers like the default ones (hot, warm, cold, frozen, each on its own
+    local folder) and a [tiering] section; warm is an `s3` driver on `warm_endpoint` (bucket
+    `warm_bucket`, root keys) when given. `extra` is appended as is."""
+    if warm_endpoint:
+        warm = (f'[drivers.warm]\ntype = "s3"\nendpoint = "{warm_endpoint}"\n'
+                f'bucket = "{warm_bucket}"\nprefix = "vaultaire-warm/"\n'
+                f'access_key = "{ACCESS_KEY}"\nsecret_key = "{SECRET_KEY}"\n'
+                'storage_class = "STANDARD_IA"\n')
+        if warm_max_connections is not None:
+            warm += f"max_connections = {warm_max_connections}\n"
+    else:
+        warm = '[drivers.warm]\ntype = "local"\n'
+    return f"""
+[tiering]
+policy = "{policy}"
+pass_interval_seconds = {pass_interval_seconds}
+concurrency = {concurrency}
+bandwidth_mib_per_second = {bandwidth_mib}
+
+[drivers.local]
+type = "local"
+{warm}
+[drivers.cold]
+type = "local"
+[drivers.frozen]
+type = "local"
+
+[[tiers]]
+name = "hot"
+driver = "local"
+storage_classes = ["STANDARD"]
+[[tiers]]
+name = "warm"
+driver = "warm"
+storage_classes = ["STANDARD_IA"]
+[[tiers]]
+name = "cold"
+driver = "cold"
+storage_classes = ["GLACIER_IR"]
+[[tiers]]
+name = "frozen"
+driver = "frozen"
+storage_classes = ["DEEP_ARCHIVE", "GLACIER"]
+instant = false
+{extra}
+"""
+
+
 def boto3_client(endpoint: str, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY,
                  read_timeout: float = 60.0):
     """An S3 client as a user would configure it for Vaultaire: path style, SigV4, us-east-1.

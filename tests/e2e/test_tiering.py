@@ -21,7 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from admin import Admin
-from harness import ACCESS_KEY, SECRET_KEY, Server, find_free_port, poll, unique_name
+from harness import ACCESS_KEY, SECRET_KEY, Server, find_free_port, four_tier_config, poll, unique_name
 
 DAY = 86400
 KIB = 1024
@@ -46,46 +46,10 @@ def settles(fn, expected, what: str, timeout: float = 15.0):
 def write_config(path: Path, *, policy: str = "age-rules", warm_remote: Optional[Server] = None,
                  remote_bucket: str = "", bandwidth_mib: int = 0, extra: str = "") -> Path:
     """Four tiers like the default ones; warm on `warm_remote` (an `s3` driver) when given."""
-    warm_driver = ('[drivers.warm]\ntype = "s3"\n'
-                   f'endpoint = "{warm_remote.endpoint}"\nbucket = "{remote_bucket}"\n'
-                   f'prefix = "vaultaire-warm/"\naccess_key = "{ACCESS_KEY}"\n'
-                   f'secret_key = "{SECRET_KEY}"\nstorage_class = "STANDARD_IA"\n'
-                   'max_connections = 4\n'
-                   if warm_remote else '[drivers.warm]\ntype = "local"\n')
-    path.write_text(f"""
-[tiering]
-policy = "{policy}"
-pass_interval_seconds = 86400
-concurrency = 4
-bandwidth_mib_per_second = {bandwidth_mib}
-
-[drivers.local]
-type = "local"
-{warm_driver}
-[drivers.cold]
-type = "local"
-[drivers.frozen]
-type = "local"
-
-[[tiers]]
-name = "hot"
-driver = "local"
-storage_classes = ["STANDARD"]
-[[tiers]]
-name = "warm"
-driver = "warm"
-storage_classes = ["STANDARD_IA"]
-[[tiers]]
-name = "cold"
-driver = "cold"
-storage_classes = ["GLACIER_IR"]
-[[tiers]]
-name = "frozen"
-driver = "frozen"
-storage_classes = ["DEEP_ARCHIVE", "GLACIER"]
-instant = false
-{extra}
-""")
+    path.write_text(four_tier_config(
+        policy=policy, bandwidth_mib=bandwidth_mib,
+        warm_endpoint=warm_remote.endpoint if warm_remote else "", warm_bucket=remote_bucket,
+        warm_max_connections=4, extra=extra))
     return path
 
 
