@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include <toml++/toml.h>
 
@@ -66,6 +67,29 @@ const toml::table* section(const toml::table& root, const std::filesystem::path&
     fail(path, "'" + std::string(name) + "' must be a table");
   }
   return node->as_table();
+}
+
+// The tables of the array of tables `name` ([[name]]) under `parent`: none when absent, a
+// configuration error when it is anything else.
+std::vector<const toml::table*> tables(const toml::table& parent, const std::filesystem::path& path,
+                                       std::string_view key, const std::string& name) {
+  std::vector<const toml::table*> out;
+  const toml::node* node = parent.get(key);
+  if (node == nullptr) {
+    return out;
+  }
+  const toml::array* list = node->as_array();
+  if (list == nullptr) {
+    fail(path, "'" + name + "' must be an array of tables ([[" + name + "]])");
+  }
+  for (const toml::node& element : *list) {
+    const auto* t = element.as_table();
+    if (t == nullptr) {
+      fail(path, "each of '" + name + "' must be a table");
+    }
+    out.push_back(t);
+  }
+  return out;
 }
 
 }  // namespace
@@ -155,75 +179,65 @@ Config load_config(const std::filesystem::path& path) {
       }
     }
   }
-  if (const toml::node* tiers = root.get("tiers")) {
-    const toml::array* list = tiers->as_array();
-    if (list == nullptr) {
-      fail(path, "'tiers' must be an array of tables ([[tiers]])");
+  for (const toml::table* t : tables(root, path, "tiers", "tiers")) {
+    reject_unknown(
+        *t, path,
+        {"name", "driver", "storage_classes", "price_gb_month", "price_gb_retrieved",
+         "price_per_1000_get", "price_per_1000_put", "min_storage_days", "min_billable_kib",
+         "instant", "restore_price_gb", "restore_price_per_1000", "restore_hours"},
+        "tiers");
+    TierConfig& tc = c.tiers.emplace_back();
+    read(*t, path, "name", tc.name);
+    read(*t, path, "driver", tc.driver);
+    if (tc.name.empty() || tc.driver.empty()) {
+      fail(path, "each tier needs a name and a driver");
     }
-    for (const toml::node& node : *list) {
-      const auto* t = node.as_table();
-      if (t == nullptr) {
-        fail(path, "each of 'tiers' must be a table");
+    if (const toml::node* classes = t->get("storage_classes")) {
+      const toml::array* a = classes->as_array();
+      if (a == nullptr) {
+        fail(path, "tiers." + tc.name + ".storage_classes must be an array of strings");
       }
-      reject_unknown(
-          *t, path,
-          {"name", "driver", "storage_classes", "price_gb_month", "price_gb_retrieved",
-           "price_per_1000_get", "price_per_1000_put", "min_storage_days", "min_billable_kib",
-           "instant", "restore_price_gb", "restore_price_per_1000", "restore_hours"},
-          "tiers");
-      TierConfig& tc = c.tiers.emplace_back();
-      read(*t, path, "name", tc.name);
-      read(*t, path, "driver", tc.driver);
-      if (tc.name.empty() || tc.driver.empty()) {
-        fail(path, "each tier needs a name and a driver");
-      }
-      if (const toml::node* classes = t->get("storage_classes")) {
-        const toml::array* a = classes->as_array();
-        if (a == nullptr) {
+      for (const toml::node& v : *a) {
+        auto s = v.value<std::string>();
+        if (!s) {
           fail(path, "tiers." + tc.name + ".storage_classes must be an array of strings");
         }
-        for (const toml::node& v : *a) {
-          auto s = v.value<std::string>();
-          if (!s) {
-            fail(path, "tiers." + tc.name + ".storage_classes must be an array of strings");
-          }
-          tc.storage_classes.push_back(*s);
-        }
+        tc.storage_classes.push_back(*s);
       }
-      auto number = [&](std::string_view key, std::optional<double>& out) {
-        if (const toml::node* v = t->get(key)) {
-          auto d = v->value<double>();
-          if (!d || *d < 0) {
-            fail(path, "tiers." + tc.name + "." + std::string(key) + " must be a number >= 0");
-          }
-          out = *d;
+    }
+    auto number = [&](std::string_view key, std::optional<double>& out) {
+      if (const toml::node* v = t->get(key)) {
+        auto d = v->value<double>();
+        if (!d || *d < 0) {
+          fail(path, "tiers." + tc.name + "." + std::string(key) + " must be a number >= 0");
         }
-      };
-      auto integer = [&](std::string_view key, std::optional<int64_t>& out) {
-        if (const toml::node* v = t->get(key)) {
-          auto i = v->value<int64_t>();
-          if (!i || *i < 0) {
-            fail(path, "tiers." + tc.name + "." + std::string(key) + " must be an integer >= 0");
-          }
-          out = *i;
-        }
-      };
-      number("price_gb_month", tc.price_gb_month);
-      number("price_gb_retrieved", tc.price_gb_retrieved);
-      number("price_per_1000_get", tc.price_per_1000_get);
-      number("price_per_1000_put", tc.price_per_1000_put);
-      number("restore_price_gb", tc.restore_price_gb);
-      number("restore_price_per_1000", tc.restore_price_per_1000);
-      number("restore_hours", tc.restore_hours);
-      integer("min_storage_days", tc.min_storage_days);
-      integer("min_billable_kib", tc.min_billable_kib);
-      if (const toml::node* v = t->get("instant")) {
-        auto b = v->value<bool>();
-        if (!b) {
-          fail(path, "tiers." + tc.name + ".instant must be true or false");
-        }
-        tc.instant = *b;
+        out = *d;
       }
+    };
+    auto integer = [&](std::string_view key, std::optional<int64_t>& out) {
+      if (const toml::node* v = t->get(key)) {
+        auto i = v->value<int64_t>();
+        if (!i || *i < 0) {
+          fail(path, "tiers." + tc.name + "." + std::string(key) + " must be an integer >= 0");
+        }
+        out = *i;
+      }
+    };
+    number("price_gb_month", tc.price_gb_month);
+    number("price_gb_retrieved", tc.price_gb_retrieved);
+    number("price_per_1000_get", tc.price_per_1000_get);
+    number("price_per_1000_put", tc.price_per_1000_put);
+    number("restore_price_gb", tc.restore_price_gb);
+    number("restore_price_per_1000", tc.restore_price_per_1000);
+    number("restore_hours", tc.restore_hours);
+    integer("min_storage_days", tc.min_storage_days);
+    integer("min_billable_kib", tc.min_billable_kib);
+    if (const toml::node* v = t->get("instant")) {
+      auto b = v->value<bool>();
+      if (!b) {
+        fail(path, "tiers." + tc.name + ".instant must be true or false");
+      }
+      tc.instant = *b;
     }
   }
   if (const auto* s = section(root, path, "tiering")) {
@@ -231,36 +245,26 @@ Config load_config(const std::filesystem::path& path) {
         *s, path,
         {"policy", "pass_interval_seconds", "concurrency", "bandwidth_mib_per_second", "rules"},
         "tiering");
-    if (const toml::node* rules = s->get("rules")) {
-      const toml::array* list = rules->as_array();
-      if (list == nullptr) {
-        fail(path, "'tiering.rules' must be an array of tables ([[tiering.rules]])");
+    for (const toml::table* t : tables(*s, path, "rules", "tiering.rules")) {
+      reject_unknown(*t, path, {"prefix", "steps", "promote_on_read", "min_size_kib"},
+                     "tiering.rules");
+      AgeRuleConfig& rule = c.tiering.rules.emplace_back();
+      read(*t, path, "prefix", rule.prefix);
+      read(*t, path, "promote_on_read", rule.promote_on_read);
+      read(*t, path, "min_size_kib", rule.min_size_kib);
+      const std::string what = "tiering.rules '" + rule.prefix + "'";
+      const toml::array* steps = t->get("steps") ? t->get("steps")->as_array() : nullptr;
+      if (steps == nullptr || steps->empty()) {
+        fail(path, what + " needs steps = [{tier = \"hot\", days = 0}, ...]");
       }
-      for (const toml::node& node : *list) {
-        const auto* t = node.as_table();
-        if (t == nullptr) {
-          fail(path, "each of 'tiering.rules' must be a table");
+      for (const toml::node& step : *steps) {
+        const auto* st = step.as_table();
+        auto tier = st ? (*st)["tier"].value<std::string>() : std::nullopt;
+        auto days = st ? (*st)["days"].value<int64_t>() : std::nullopt;
+        if (!tier || !days || *days < 0 || st->size() != 2) {
+          fail(path, what + ": each step is {tier = \"NAME\", days = N} with N >= 0");
         }
-        reject_unknown(*t, path, {"prefix", "steps", "promote_on_read", "min_size_kib"},
-                       "tiering.rules");
-        AgeRuleConfig& rule = c.tiering.rules.emplace_back();
-        read(*t, path, "prefix", rule.prefix);
-        read(*t, path, "promote_on_read", rule.promote_on_read);
-        read(*t, path, "min_size_kib", rule.min_size_kib);
-        const std::string what = "tiering.rules '" + rule.prefix + "'";
-        const toml::array* steps = t->get("steps") ? t->get("steps")->as_array() : nullptr;
-        if (steps == nullptr || steps->empty()) {
-          fail(path, what + " needs steps = [{tier = \"hot\", days = 0}, ...]");
-        }
-        for (const toml::node& step : *steps) {
-          const auto* st = step.as_table();
-          auto tier = st ? (*st)["tier"].value<std::string>() : std::nullopt;
-          auto days = st ? (*st)["days"].value<int64_t>() : std::nullopt;
-          if (!tier || !days || *days < 0 || st->size() != 2) {
-            fail(path, what + ": each step is {tier = \"NAME\", days = N} with N >= 0");
-          }
-          rule.steps.emplace_back(*tier, *days);
-        }
+        rule.steps.emplace_back(*tier, *days);
       }
     }
     read(*s, path, "policy", c.tiering.policy);

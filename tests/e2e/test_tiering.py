@@ -341,12 +341,30 @@ min_size_kib = 0
     verify_log(srv)
 
 
-def test_bad_age_rules_stop_the_server_with_a_clear_message(server_factory, tmp_path):
-    bad = write_config(tmp_path / "bad.toml", policy="age-rules", extra="""
+BAD_RULES = """
 [[tiering.rules]]
 prefix = "b/"
 steps = [{tier = "hot", days = 0}, {tier = "glacial", days = 2}]
-""")
+"""
+
+
+@pytest.mark.parametrize("config, message", [
+    # An unknown tier in a rule, in an otherwise valid four-tier configuration.
+    (None, "tiering.rules"),
+    ('[tiering]\npolicy = "age-rules"\nrules = "b/"\n',
+     "'tiering.rules' must be an array of tables ([[tiering.rules]])"),
+    ('[tiering]\npolicy = "age-rules"\nrules = [1, 2]\n',
+     "each of 'tiering.rules' must be a table"),
+    ('tiers = 3\n', "'tiers' must be an array of tables ([[tiers]])"),
+    ('tiers = ["hot"]\n', "each of 'tiers' must be a table"),
+])
+def test_bad_age_rules_stop_the_server_with_a_clear_message(server_factory, tmp_path, config,
+                                                            message):
+    bad = tmp_path / "bad.toml"
+    if config is None:
+        write_config(bad, policy="age-rules", extra=BAD_RULES)
+    else:
+        bad.write_text(config)
     srv = server_factory("badrules", start=False)
     cmd = [str(srv.bin_path / "vaultaire"), "serve", "--data-dir", str(tmp_path / "data"),
            "--s3-listen", f"127.0.0.1:{find_free_port()}",
@@ -356,7 +374,7 @@ steps = [{tier = "hot", days = 0}, {tier = "glacial", days = 2}]
                                                         "VAULTAIRE_ROOT_ACCESS_KEY": ACCESS_KEY,
                                                         "VAULTAIRE_ROOT_SECRET_KEY": SECRET_KEY})
     assert res.returncode != 0
-    assert "tiering.rules" in res.stderr, res.stderr
+    assert message in res.stderr, res.stderr
 
 
 def test_moves_to_a_remote_tier_under_reads_and_overwrites(server_factory, tmp_path):
