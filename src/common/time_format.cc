@@ -67,6 +67,21 @@ std::optional<int> zone_offset(std::string_view zone) {
 
 }  // namespace
 
+bool parse_digits(std::string_view s, size_t pos, size_t n, int& out) {
+  if (pos + n > s.size()) {
+    return false;
+  }
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') {
+      return false;
+    }
+    v = v * 10 + (s[i] - '0');
+  }
+  out = v;
+  return true;
+}
+
 std::string format_iso8601(int64_t unix_nanos) {
   const int64_t seconds = unix_nanos / 1'000'000'000;
   const int millis = static_cast<int>((unix_nanos / 1'000'000) % 1000);
@@ -162,25 +177,6 @@ std::optional<int64_t> parse_rfc822_date(std::string_view s) {
     return std::nullopt;
   }
   return *local - *zone;
-}
-
-}  // namespace vaultaire
-
-namespace vaultaire {
-
-bool parse_digits(std::string_view s, size_t pos, size_t n, int& out) {
-  if (pos + n > s.size()) {
-    return false;
-  }
-  int v = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') {
-      return false;
-    }
-    v = v * 10 + (s[i] - '0');
-  }
-  out = v;
-  return true;
 }
 
 }  // namespace vaultaire

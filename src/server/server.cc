@@ -106,17 +106,15 @@ Server::Server(Config config, RootCredentials root, std::string master_key)
     rule.promote_on_read = rc.promote_on_read;
     rule.min_size_bytes = static_cast<uint64_t>(rc.min_size_kib) * 1024;
   }
+  if (auto problem = tiering::age_rules_problem(tiers, tiering_options.age_rules)) {
+    throw std::runtime_error("invalid [[tiering.rules]]: " + *problem);
+  }
   auto tiering =
       actors::TieringActor::create(asio::make_strand(io_), *store_, *log_, *views_, *hub_, *spoke_,
                                    std::move(tiers), std::move(tiering_options), domain_clock());
   if (!tiering) {
-    throw std::runtime_error(
-        config_.tiering.rules.empty() || config_.tiering.policy != "age-rules"
-            ? "unknown tiering policy '" + config_.tiering.policy +
-                  "' (age-rules, intelligent-tiering, cost-optimal or none)"
-            : std::string("invalid [[tiering.rules]]: two rules for one prefix, steps not "
-                          "starting at days = 0 or not ascending, or a tier [[tiers]] does not "
-                          "have"));
+    throw std::runtime_error("unknown tiering policy '" + config_.tiering.policy +
+                             "' (age-rules, intelligent-tiering, cost-optimal or none)");
   }
   tiering_ = std::move(*tiering);
   billing_ = std::make_unique<actors::BillingActor>(

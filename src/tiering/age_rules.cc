@@ -6,27 +6,37 @@
 
 namespace vaultaire::tiering {
 
+std::optional<std::string> age_rules_problem(const TierTable& tiers,
+                                             const std::vector<AgeRule>& rules) {
+  std::set<std::string_view> prefixes;
+  for (const AgeRule& rule : rules) {
+    const std::string which = "the rule for prefix '" + rule.prefix + "'";
+    if (!prefixes.insert(rule.prefix).second) {
+      return "two rules for prefix '" + rule.prefix + "'";
+    }
+    if (rule.ladder.empty() || rule.ladder.front().from_day != 0) {
+      return which + " must start with a step at days = 0";
+    }
+    for (size_t i = 0; i < rule.ladder.size(); ++i) {
+      if (!tiers.index_of(rule.ladder[i].tier)) {
+        return which + " names tier '" + rule.ladder[i].tier + "', which [[tiers]] does not have";
+      }
+      if (i > 0 && rule.ladder[i].from_day <= rule.ladder[i - 1].from_day) {
+        return which + " has steps whose days do not ascend";
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 std::vector<AgeRule> AgeRulesPolicy::default_rules() {
   return {AgeRule{.prefix = "", .ladder = {{0, "hot"}, {7, "warm"}, {30, "cold"}, {90, "frozen"}}}};
 }
 
 Result<std::unique_ptr<AgeRulesPolicy>> AgeRulesPolicy::create(const TierTable& tiers,
                                                                std::vector<AgeRule> rules) {
-  if (rules.empty()) {
+  if (rules.empty() || age_rules_problem(tiers, rules)) {
     return Errc::kInvalidArgument;
-  }
-  std::set<std::string_view> prefixes;
-  for (const AgeRule& rule : rules) {
-    if (!prefixes.insert(rule.prefix).second || rule.ladder.empty() ||
-        rule.ladder.front().from_day != 0) {
-      return Errc::kInvalidArgument;
-    }
-    for (size_t i = 0; i < rule.ladder.size(); ++i) {
-      if (!tiers.index_of(rule.ladder[i].tier) ||
-          (i > 0 && rule.ladder[i].from_day <= rule.ladder[i - 1].from_day)) {
-        return Errc::kInvalidArgument;
-      }
-    }
   }
   return std::unique_ptr<AgeRulesPolicy>(new AgeRulesPolicy(std::move(rules)));
 }

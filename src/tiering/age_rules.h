@@ -24,8 +24,8 @@ class AgeRulesPolicy final : public Policy {
  public:
   // One rule for every path: hot from 0, warm from 7, cold from 30, frozen from 90 days.
   static std::vector<AgeRule> default_rules();
-  // kInvalidArgument: no rules, two rules for one prefix, an empty or unordered ladder, or a
-  // tier the table does not have. The table must outlive the policy.
+  // kInvalidArgument: no rules, or age_rules_problem() finds one. The table must outlive the
+  // policy.
   [[nodiscard]] static Result<std::unique_ptr<AgeRulesPolicy>> create(const TierTable& tiers,
                                                                       std::vector<AgeRule> rules);
 

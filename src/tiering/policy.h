@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,6 +85,12 @@ struct AgeRule {
   // Smaller artifacts are never moved (AWS lifecycle's default since 2024: 128 KiB).
   uint64_t min_size_bytes = 128 * 1024;
 };
+
+// What is wrong with `rules` for `tiers`, for a person to read (two rules for one prefix, a
+// ladder empty, not starting at day 0 or not ascending, a tier the table does not have), or
+// nullopt when nothing is.
+std::optional<std::string> age_rules_problem(const TierTable& tiers,
+                                             const std::vector<AgeRule>& rules);
 
 // "age-rules", "intelligent-tiering" or "cost-optimal" with their defaults; kInvalidArgument
 // for another name. `age_rules` (age-rules only) replace the default ladder for the paths they

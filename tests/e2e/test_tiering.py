@@ -350,7 +350,8 @@ steps = [{tier = "hot", days = 0}, {tier = "glacial", days = 2}]
 
 @pytest.mark.parametrize("config, message", [
     # An unknown tier in a rule, in an otherwise valid four-tier configuration.
-    (None, "tiering.rules"),
+    (None, "invalid [[tiering.rules]]: the rule for prefix 'b/' names tier 'glacial', "
+           "which [[tiers]] does not have"),
     ('[tiering]\npolicy = "age-rules"\nrules = "b/"\n',
      "'tiering.rules' must be an array of tables ([[tiering.rules]])"),
     ('[tiering]\npolicy = "age-rules"\nrules = [1, 2]\n',

@@ -116,5 +116,20 @@ TEST(AgeRulesPolicyTest, RejectsBadRules) {
                    .has_value());
 }
 
+TEST(AgeRulesPolicyTest, ProblemsAreNamedForThePersonWhoWroteTheRules) {
+  const TierTable& tiers = default_tiers();
+  EXPECT_EQ(age_rules_problem(tiers, AgeRulesPolicy::default_rules()), std::nullopt);
+  EXPECT_EQ(age_rules_problem(tiers, {}), std::nullopt);  // none configured: the defaults apply
+  EXPECT_EQ(age_rules_problem(tiers, {{.prefix = "b/", .ladder = {{1, "hot"}}}}),
+            "the rule for prefix 'b/' must start with a step at days = 0");
+  EXPECT_EQ(age_rules_problem(tiers, {{.prefix = "b/", .ladder = {{0, "hot"}, {0, "warm"}}}}),
+            "the rule for prefix 'b/' has steps whose days do not ascend");
+  EXPECT_EQ(age_rules_problem(tiers, {{.prefix = "b/", .ladder = {{0, "lukewarm"}}}}),
+            "the rule for prefix 'b/' names tier 'lukewarm', which [[tiers]] does not have");
+  EXPECT_EQ(age_rules_problem(tiers, {{.prefix = "a/", .ladder = {{0, "hot"}}},
+                                      {.prefix = "a/", .ladder = {{0, "hot"}}}}),
+            "two rules for prefix 'a/'");
+}
+
 }  // namespace
 }  // namespace vaultaire::tiering
