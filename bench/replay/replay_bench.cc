@@ -293,6 +293,7 @@ int main(int argc, char** argv) {
   double pg_seconds = 0;
   fs::path jsonl_out = "/dev/null";
   bool verify = false;
+  bool replay_only = false;
   bool keep = false;
   bool json = false;
   fs::path json_file;
@@ -309,6 +310,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--jsonl-out", jsonl_out, "where the JSONL export goes")->capture_default_str();
   app.add_flag("--verify", verify, "compare digests of the live and the rebuilt views");
+  app.add_flag("--replay-only", replay_only, "skip the JSONL and PostgreSQL exports");
   app.add_flag("--keep", keep, "keep the work folder");
   app.add_flag("--json", json, "print JSON instead of the table");
   app.add_option("--json-file", json_file, "also write the JSON to FILE");
@@ -369,9 +371,13 @@ int main(int argc, char** argv) {
                          [&](Row& r) { parse_pass(*store, r); }));
   ReplayOutcome replay_outcome;
   rows.push_back(replay_pass(*store, work_dir / "replay-target", verify, replay_outcome));
-  rows.push_back(measure("jsonl", "JSONL export (event_to_json + dump + write)",
-                         [&](Row& r) { jsonl_pass(*store, jsonl_out, r); }));
-  if (!pg_dsn.empty()) {
+  if (!replay_only) {
+    rows.push_back(measure("jsonl", "JSONL export (event_to_json + dump + write)",
+                           [&](Row& r) { jsonl_pass(*store, jsonl_out, r); }));
+  }
+  if (replay_only) {
+    std::fprintf(stderr, "pass: exports skipped (--replay-only)\n");
+  } else if (!pg_dsn.empty()) {
     rows.push_back(measure("postgres", "PostgreSQL export (PostgresExporter)",
                            [&](Row& r) { postgres_pass(*store, pg_dsn, pg_seconds, r); }));
   } else {

@@ -1,9 +1,12 @@
 #include "events/projection.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <type_traits>
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <rocksdb/sst_file_writer.h>
 
 #include "common/clock.h"
 #include "events/keys.h"
@@ -15,6 +18,9 @@ ViewTxn::ViewTxn(const Store& store, const ViewTxn* base) : store_(store), base_
 template <typename Record>
 Result<Slot<Record>*> ViewTxn::lookup(Map<Record>& map, Map<Record> ViewTxn::*member, Cf cf,
                                       const std::string& key) {
+  if (store_empty_) {
+    return &map.try_emplace(key).first->second;
+  }
   if (auto it = map.find(key); it != map.end()) {
     return &it->second;
   }
@@ -111,6 +117,69 @@ rocksdb::WriteBatch& ViewTxn::flush() {
   write(keys_, Cf::kKeys);
   write(grants_, Cf::kGrants);
   return batch_;
+}
+
+size_t ViewTxn::records() const {
+  return containers_.size() + artifacts_.size() + blobs_.size() + uploads_.size() +
+         parts_.size() + tenants_.size() + users_.size() + keys_.size() + grants_.size();
+}
+
+Result<void> ViewTxn::ingest_into_empty_store() {
+  rocksdb::DB* db = store_.db();
+  const std::filesystem::path dir = std::filesystem::path(db->GetName()) / "replay-ingest";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return ec;
+  }
+  std::string value;
+  auto write = [&](const auto& map, Cf cf) -> Result<void> {
+    std::vector<const typename std::decay_t<decltype(map)>::value_type*> sorted;
+    sorted.reserve(map.size());
+    for (const auto& entry : map) {
+      if (entry.second.value) {
+        sorted.push_back(&entry);
+      }
+    }
+    if (sorted.empty()) {
+      return {};
+    }
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto* a, const auto* b) { return a->first < b->first; });
+    rocksdb::ColumnFamilyHandle* handle = store_.cf(cf);
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db->GetOptions(handle), handle);
+    const std::string file = (dir / (std::string(cf_name(cf)) + ".sst")).string();
+    rocksdb::Status s = writer.Open(file);
+    for (size_t i = 0; s.ok() && i < sorted.size(); ++i) {
+      value = serialize_deterministic(*sorted[i]->second.value);
+      s = writer.Put(sorted[i]->first, value);
+    }
+    if (s.ok()) {
+      s = writer.Finish();
+    }
+    if (s.ok()) {
+      rocksdb::IngestExternalFileOptions options;
+      options.move_files = true;
+      s = db->IngestExternalFile(handle, {file}, options);
+    }
+    if (!s.ok()) {
+      return to_error_code(s, "replay ingest");
+    }
+    return {};
+  };
+  Result<void> status = write(containers_, Cf::kContainers);
+  status = status ? write(artifacts_, Cf::kArtifacts) : status;
+  status = status ? write(blobs_, Cf::kBlobs) : status;
+  status = status ? write(uploads_, Cf::kUploads) : status;
+  status = status ? write(parts_, Cf::kParts) : status;
+  status = status ? write(tenants_, Cf::kTenants) : status;
+  status = status ? write(users_, Cf::kUsers) : status;
+  status = status ? write(keys_, Cf::kKeys) : status;
+  status = status ? write(grants_, Cf::kGrants) : status;
+  std::filesystem::remove_all(dir, ec);
+  clear();
+  store_empty_ = false;
+  return status;
 }
 
 void ViewTxn::clear() {

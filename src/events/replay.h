@@ -30,10 +30,18 @@ struct ReplayStats {
   uint64_t last_sequence = 0;
 };
 
-// Projects every event of `source` with sequence <= `until` into `target`'s views (which should
-// be empty), in batches. `progress` (optional) is called now and then with the events done.
+// View records a replay holds in memory before it writes them (about 1 KiB of memory each).
+inline constexpr size_t kReplayInMemoryRecords = 8'000'000;
+
+// Projects every event of `source` with sequence <= `until` into `target`'s views, which must
+// be empty. `progress` (optional) is called now and then with the events done.
+//
+// Up to `in_memory_records` view records the views are built in memory, with no RocksDB read,
+// and written once as sorted SST files ingested into `target`; past that, what is held is
+// written the same way and the rest of the log goes in batches through RocksDB's write path.
 [[nodiscard]] Result<ReplayStats> replay(const Store& source, Store& target, uint64_t until,
-                                         const std::function<void(uint64_t)>& progress = {});
+                                         const std::function<void(uint64_t)>& progress = {},
+                                         size_t in_memory_records = kReplayInMemoryRecords);
 
 struct VerifyReport {
   ViewDigest live;

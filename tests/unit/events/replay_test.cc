@@ -96,6 +96,19 @@ TEST_F(ReplayTest, ReplayStopsAtTheGivenSequence) {
   EXPECT_FALSE(views.has_artifacts("t1", "alpha").value());
 }
 
+TEST_F(ReplayTest, ReplayPastTheInMemoryRecordsGivesTheSameViews) {
+  mixed_workload();
+  uint64_t last = 0;
+  const auto live = digest_views(*store_, &last).value();
+  for (const size_t in_memory : {size_t{0}, size_t{5}, size_t{40}}) {
+    const auto dir = dir_.path() / ("fresh-" + std::to_string(in_memory));
+    auto fresh = Store::open(dir, OpenMode::kPrimary).value();
+    const auto stats = replay(*store_, *fresh, last, {}, in_memory).value();
+    EXPECT_EQ(stats.events, last);
+    EXPECT_EQ(digest_views(*fresh).value(), live) << "in memory: " << in_memory;
+  }
+}
+
 TEST_F(ReplayTest, EmptyLogGivesEmptyViews) {
   const auto report = verify(*store_, dir_.path() / "scratch").value();
   EXPECT_TRUE(report.match());
