@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 #include <pthread.h>
 
@@ -330,6 +334,110 @@ Result<void> for_each_event(const Store& store, uint64_t from,
     return to_error_code(it->status(), "iterate log");
   }
   return {};
+}
+
+Result<void> for_each_event_pipelined(const Store& store, uint64_t from,
+                                      const std::function<bool(const proto::Event&)>& fn) {
+  // Batches circulate between the reader (fills free ones) and the caller (drains full ones);
+  // their Event objects are reused, so parsing mostly reuses the previous strings' memory.
+  constexpr size_t kBatchEvents = 1024;
+  constexpr size_t kBatches = 4;
+  struct Batch {
+    std::vector<proto::Event> events = std::vector<proto::Event>(kBatchEvents);
+    size_t size = 0;
+  };
+  std::vector<Batch> batches(kBatches);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Batch*> free_batches;
+  std::deque<Batch*> full_batches;
+  for (Batch& b : batches) {
+    free_batches.push_back(&b);
+  }
+  bool reader_done = false;
+  bool stop = false;
+  Result<void> read_status;
+
+  std::thread reader([&] {
+    rocksdb::ReadOptions ro;
+    ro.readahead_size = 2 << 20;
+    std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(ro, store.cf(Cf::kLog)));
+    it->Seek(log_key(from));
+    Result<void> status;
+    while (status) {
+      Batch* batch = nullptr;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return stop || !free_batches.empty(); });
+        if (stop) {
+          break;
+        }
+        batch = free_batches.front();
+        free_batches.pop_front();
+      }
+      batch->size = 0;
+      for (; batch->size < kBatchEvents && it->Valid(); it->Next()) {
+        const rocksdb::Slice v = it->value();
+        if (!batch->events[batch->size].ParseFromArray(v.data(), static_cast<int>(v.size()))) {
+          status = Errc::kCorruption;
+          break;
+        }
+        ++batch->size;
+      }
+      if (status && !it->status().ok()) {
+        status = to_error_code(it->status(), "iterate log");
+      }
+      const bool last = !status || !it->Valid();
+      std::lock_guard lock(mu);
+      full_batches.push_back(batch);
+      if (last) {
+        read_status = status;
+        reader_done = true;
+      }
+      cv.notify_all();
+      if (last) {
+        break;
+      }
+    }
+  });
+
+  bool go_on = true;
+  while (go_on) {
+    Batch* batch = nullptr;
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return !full_batches.empty() || reader_done; });
+      if (full_batches.empty()) {
+        break;
+      }
+      batch = full_batches.front();
+      full_batches.pop_front();
+    }
+    try {
+      for (size_t i = 0; i < batch->size && go_on; ++i) {
+        go_on = fn(batch->events[i]);
+      }
+    } catch (...) {
+      {
+        std::lock_guard lock(mu);
+        stop = true;
+        cv.notify_all();
+      }
+      reader.join();
+      throw;
+    }
+    std::lock_guard lock(mu);
+    free_batches.push_back(batch);
+    cv.notify_all();
+  }
+  {
+    std::lock_guard lock(mu);
+    stop = true;
+    cv.notify_all();
+  }
+  reader.join();
+  // Events after a read error are never handed out; the caller stopping first is no error.
+  return go_on ? read_status : Result<void>{};
 }
 
 Result<uint64_t> stored_last_sequence(const Store& store) {

@@ -186,6 +186,12 @@ class EventLog {
 [[nodiscard]] Result<void> for_each_event(const Store& store, uint64_t from,
                                           const std::function<bool(const proto::Event&)>& fn);
 
+// The same, with the log read and parsed on a second thread a few thousand events ahead of
+// `fn`: for long scans (replay, exports) whose own work per event is comparable to parsing.
+// `fn` runs on the calling thread.
+[[nodiscard]] Result<void> for_each_event_pipelined(
+    const Store& store, uint64_t from, const std::function<bool(const proto::Event&)>& fn);
+
 // The last sequence number stored in the log (0 when empty).
 [[nodiscard]] Result<uint64_t> stored_last_sequence(const Store& store);
 

@@ -1,7 +1,9 @@
 #include "events/projection.h"
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
+#include <thread>
 #include <type_traits>
 
 #include <google/protobuf/io/coded_stream.h>
@@ -120,8 +122,8 @@ rocksdb::WriteBatch& ViewTxn::flush() {
 }
 
 size_t ViewTxn::records() const {
-  return containers_.size() + artifacts_.size() + blobs_.size() + uploads_.size() +
-         parts_.size() + tenants_.size() + users_.size() + keys_.size() + grants_.size();
+  return containers_.size() + artifacts_.size() + blobs_.size() + uploads_.size() + parts_.size() +
+         tenants_.size() + users_.size() + keys_.size() + grants_.size();
 }
 
 Result<void> ViewTxn::ingest_into_empty_store() {
@@ -132,8 +134,14 @@ Result<void> ViewTxn::ingest_into_empty_store() {
   if (ec) {
     return ec;
   }
-  std::string value;
-  auto write = [&](const auto& map, Cf cf) -> Result<void> {
+  // One sorted SST file per non-empty column family, all ingested in one atomic call.
+  struct File {
+    Cf cf;
+    std::string path;
+    rocksdb::Status status;
+    bool written = false;
+  };
+  auto write = [&](const auto& map, File& file) {
     std::vector<const typename std::decay_t<decltype(map)>::value_type*> sorted;
     sorted.reserve(map.size());
     for (const auto& entry : map) {
@@ -142,44 +150,63 @@ Result<void> ViewTxn::ingest_into_empty_store() {
       }
     }
     if (sorted.empty()) {
-      return {};
+      return;
     }
     std::sort(sorted.begin(), sorted.end(),
               [](const auto* a, const auto* b) { return a->first < b->first; });
-    rocksdb::ColumnFamilyHandle* handle = store_.cf(cf);
+    rocksdb::ColumnFamilyHandle* handle = store_.cf(file.cf);
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db->GetOptions(handle), handle);
-    const std::string file = (dir / (std::string(cf_name(cf)) + ".sst")).string();
-    rocksdb::Status s = writer.Open(file);
-    for (size_t i = 0; s.ok() && i < sorted.size(); ++i) {
+    file.path = (dir / (std::string(cf_name(file.cf)) + ".sst")).string();
+    file.status = writer.Open(file.path);
+    std::string value;
+    for (size_t i = 0; file.status.ok() && i < sorted.size(); ++i) {
       value = serialize_deterministic(*sorted[i]->second.value);
-      s = writer.Put(sorted[i]->first, value);
+      file.status = writer.Put(sorted[i]->first, value);
     }
-    if (s.ok()) {
-      s = writer.Finish();
+    if (file.status.ok()) {
+      file.status = writer.Finish();
     }
-    if (s.ok()) {
-      rocksdb::IngestExternalFileOptions options;
-      options.move_files = true;
-      s = db->IngestExternalFile(handle, {file}, options);
-    }
-    if (!s.ok()) {
-      return to_error_code(s, "replay ingest");
-    }
-    return {};
+    file.written = true;
   };
-  Result<void> status = write(containers_, Cf::kContainers);
-  status = status ? write(artifacts_, Cf::kArtifacts) : status;
-  status = status ? write(blobs_, Cf::kBlobs) : status;
-  status = status ? write(uploads_, Cf::kUploads) : status;
-  status = status ? write(parts_, Cf::kParts) : status;
-  status = status ? write(tenants_, Cf::kTenants) : status;
-  status = status ? write(users_, Cf::kUsers) : status;
-  status = status ? write(keys_, Cf::kKeys) : status;
-  status = status ? write(grants_, Cf::kGrants) : status;
+  std::array<File, kViewCfs.size()> files;
+  for (size_t i = 0; i < kViewCfs.size(); ++i) {
+    files[i].cf = kViewCfs[i];
+  }
+  static_assert(kViewCfs[1] == Cf::kArtifacts);
+  // Artifacts are most of the records: written on a second thread while this one does the rest.
+  std::thread artifacts([&] { write(artifacts_, files[1]); });
+  write(containers_, files[0]);
+  write(blobs_, files[2]);
+  write(uploads_, files[3]);
+  write(parts_, files[4]);
+  write(tenants_, files[5]);
+  write(users_, files[6]);
+  write(keys_, files[7]);
+  write(grants_, files[8]);
+  artifacts.join();
+
+  rocksdb::Status s;
+  std::vector<rocksdb::IngestExternalFileArg> args;
+  for (const File& file : files) {
+    if (file.written && s.ok()) {
+      s = file.status;
+      rocksdb::IngestExternalFileArg arg;
+      arg.column_family = store_.cf(file.cf);
+      arg.external_files = {file.path};
+      arg.options.move_files = true;
+      args.push_back(std::move(arg));
+    }
+  }
+  if (s.ok() && !args.empty()) {
+    s = db->IngestExternalFiles(args);
+  }
   std::filesystem::remove_all(dir, ec);
   clear();
   store_empty_ = false;
-  return status;
+  if (!s.ok()) {
+    return to_error_code(s, "replay ingest");
+  }
+  return {};
 }
 
 void ViewTxn::clear() {

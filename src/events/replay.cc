@@ -25,8 +25,8 @@ void hash_field(Digest& d, std::string_view bytes) {
 // RocksDB, and writes them once at the end as sorted SST files, so no record goes through the
 // memtable.
 //
-// Events per write once past the in-memory records. Records stay cached in the ViewTxn for the whole
-// batch, so a record that several events change (a container's counters, an artifact
+// Events per write once past the in-memory records. Records stay cached in the ViewTxn for the
+// whole batch, so a record that several events change (a container's counters, an artifact
 // overwritten) is read once and written once per batch.
 constexpr size_t kReplayBatch = 65536;
 
@@ -98,7 +98,7 @@ Result<ReplayStats> replay(const Store& source, Store& target, uint64_t until,
 
   Result<void> failure;
   size_t in_batch = 0;
-  auto walked = for_each_event(source, 1, [&](const proto::Event& event) {
+  auto walked = for_each_event_pipelined(source, 1, [&](const proto::Event& event) {
     if (event.sequence() > until) {
       return false;
     }
