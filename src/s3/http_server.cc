@@ -255,21 +255,49 @@ void HttpServer::stop() {
   {
     std::lock_guard lock(sessions_->mutex);
     sessions_->stopping = true;
-    idle.assign(sessions_->idle.begin(), sessions_->idle.end());
+    for (const auto& [stream, waiting] : sessions_->open) {
+      if (waiting) {
+        idle.push_back(stream);
+      }
+    }
   }
   // Each idle connection's wait for a request is cancelled on its own executor, where its
-  // session runs: a session that has gone meanwhile has left the set (on that executor too),
+  // session runs: a session that has gone meanwhile has left the map (on that executor too),
   // so the pointer is used only while the stream lives.
   for (beast::tcp_stream* stream : idle) {
     asio::post(stream->get_executor(), [sessions = sessions_, stream] {
       std::lock_guard lock(sessions->mutex);
-      if (sessions->idle.contains(stream)) {
+      if (auto it = sessions->open.find(stream); it != sessions->open.end() && it->second) {
         stream->cancel();
       }
     });
   }
   boost::system::error_code ec;
   acceptor_.close(ec);
+}
+
+size_t HttpServer::open_sessions() const {
+  std::lock_guard lock(sessions_->mutex);
+  return sessions_->open.size();
+}
+
+void HttpServer::abort_sessions() {
+  std::vector<beast::tcp_stream*> open;
+  {
+    std::lock_guard lock(sessions_->mutex);
+    for (const auto& entry : sessions_->open) {
+      open.push_back(entry.first);
+    }
+  }
+  for (beast::tcp_stream* stream : open) {
+    asio::post(stream->get_executor(), [sessions = sessions_, stream] {
+      std::lock_guard lock(sessions->mutex);
+      if (sessions->open.contains(stream)) {
+        boost::system::error_code ignored;
+        stream->socket().close(ignored);
+      }
+    });
+  }
 }
 
 asio::ip::tcp::endpoint HttpServer::local_endpoint() const {
@@ -314,13 +342,29 @@ asio::awaitable<void> HttpServer::session(HttpServer* self, asio::ip::tcp::socke
   const auto sessions = self->sessions_;
   const HttpServerOptions& options = self->options_;
   const HttpHandler& handler = self->handler_;
+  // Registered while the stream lives, however the session ends.
+  struct Registration {
+    Sessions& sessions;
+    beast::tcp_stream* stream;
+    Registration(Sessions& s, beast::tcp_stream* st) : sessions(s), stream(st) {
+      std::lock_guard lock(sessions.mutex);
+      sessions.open.emplace(stream, false);
+    }
+    ~Registration() {
+      std::lock_guard lock(sessions.mutex);
+      sessions.open.erase(stream);
+    }
+    Registration(const Registration&) = delete;
+    Registration& operator=(const Registration&) = delete;
+  };
+  const Registration registration(*sessions, &stream);
   for (;;) {
     {
       std::lock_guard lock(sessions->mutex);
       if (sessions->stopping) {
         break;
       }
-      sessions->idle.insert(&stream);
+      sessions->open[&stream] = true;
     }
     http::request_parser<http::empty_body> header;
     header.body_limit(options.body_limit);
@@ -329,7 +373,7 @@ asio::awaitable<void> HttpServer::session(HttpServer* self, asio::ip::tcp::socke
     auto [read_ec, n] = co_await http::async_read_header(stream, buffer, header, kNoThrow);
     {
       std::lock_guard lock(sessions->mutex);
-      sessions->idle.erase(&stream);
+      sessions->open[&stream] = false;
     }
     if (read_ec) {
       if (read_ec != http::error::end_of_stream && read_ec != asio::error::operation_aborted &&

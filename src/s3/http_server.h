@@ -12,7 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -120,6 +120,11 @@ class HttpServer {
   // Stops accepting; connections waiting for their next request close now, the others finish
   // their current request and close. Call it from a thread of `io`.
   void stop();
+  // Connections still open (after stop(): those finishing a request).
+  size_t open_sessions() const;
+  // Closes every open connection's socket, so that whatever it waits for fails and its session
+  // ends: for a shutdown whose grace period is over.
+  void abort_sessions();
   asio::ip::tcp::endpoint local_endpoint() const;
 
  private:
@@ -141,8 +146,9 @@ class HttpServer {
   // Shared with the sessions, which may outlive the server object by a little.
   struct Sessions {
     std::mutex mutex;
-    bool stopping = false;                        // guarded by mutex
-    std::unordered_set<beast::tcp_stream*> idle;  // waiting for a request; guarded by mutex
+    bool stopping = false;  // guarded by mutex
+    // Every open connection, and whether it waits for a request; guarded by mutex.
+    std::unordered_map<beast::tcp_stream*, bool> open;
   };
   std::shared_ptr<Sessions> sessions_;
 };

@@ -405,19 +405,56 @@ void Server::stop() {
     s3_listener_->stop();
     admin_listener_->stop();
     admin_api_->stop_streams();
-    tiering_->stop();
-    billing_->stop();
-    hub_->stop();
     boost::system::error_code ec;
     signals_.cancel(ec);
-    // Requests in flight get a moment to finish; acknowledged writes are durable regardless.
-    auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(200));
-    timer->async_wait([this, timer](const boost::system::error_code&) {
-      for (auto& io : ios_) {
-        io->stop();
+    asio::co_spawn(io_, drain_and_stop(), [this](const std::exception_ptr& e) {
+      if (e) {  // not expected; stop all the same
+        logger("server")->error("shutdown drain failed, stopping now");
+        for (auto& io : ios_) {
+          io->stop();
+        }
       }
     });
   });
+}
+
+asio::awaitable<void> Server::drain_and_stop() {
+  // Requests in flight finish (the hub still answers them) for up to kShutdownGrace; then the
+  // connections still open are closed, and their sessions unwind before the services go.
+  // Acknowledged writes are durable regardless.
+  constexpr auto kShutdownGrace = std::chrono::seconds(10);
+  constexpr auto kUnwindGrace = std::chrono::seconds(2);
+  const auto open = [this] {
+    return s3_listener_->open_sessions() + admin_listener_->open_sessions();
+  };
+  asio::steady_timer timer(io_);
+  auto deadline = std::chrono::steady_clock::now() + kShutdownGrace;
+  bool aborted = false;
+  for (;;) {
+    const size_t busy = open();
+    if (busy == 0) {
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      if (aborted) {
+        logger("server")->warn("stopping with open connections connections={}", busy);
+        break;
+      }
+      logger("server")->warn("shutdown grace over, closing connections connections={}", busy);
+      s3_listener_->abort_sessions();
+      admin_listener_->abort_sessions();
+      aborted = true;
+      deadline = std::chrono::steady_clock::now() + kUnwindGrace;
+    }
+    timer.expires_after(std::chrono::milliseconds(10));
+    co_await timer.async_wait(kNoThrow);
+  }
+  tiering_->stop();
+  billing_->stop();
+  hub_->stop();
+  for (auto& io : ios_) {
+    io->stop();
+  }
 }
 
 }  // namespace vaultaire::server

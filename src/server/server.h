@@ -11,10 +11,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "actors/billing_actor.h"
 #include "actors/local_hub.h"
 #include "actors/postgres_export_actor.h"
 #include "actors/spoke.h"
-#include "actors/billing_actor.h"
 #include "actors/tiering_actor.h"
 #include "common/config.h"
 #include "events/event_log.h"
@@ -46,6 +46,9 @@ class Server {
   void sweep_orphans();
   std::vector<asio::io_context*> workers() const;
   asio::awaitable<bool> ready();
+  // After the listeners stopped: waits for open connections (closing them past a grace
+  // period), then stops the actors and the network threads.
+  asio::awaitable<void> drain_and_stop();
   // The clock of events, policies and restores: the system clock, or the test clock.
   const Clock& domain_clock() const;
   std::vector<std::unique_ptr<drivers::Driver>> open_drivers();

@@ -16,13 +16,25 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 // A server with one worker io_context on its own thread, as `vaultaire serve` runs it, answering
-// every request with 200 "ok".
+// every request with 200 "ok" (after reading the whole body, for POST).
 class HttpServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto created = HttpServer::create(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0),
                                       [this](HttpExchange& ex) -> asio::awaitable<void> {
                                         handled_on_ = std::this_thread::get_id();
+                                        if (ex.request().method() == http::verb::post) {
+                                          std::string body;
+                                          for (;;) {
+                                            auto n = co_await ex.read_body(&body, 1 << 20);
+                                            if (!n) {
+                                              co_return;
+                                            }
+                                            if (*n == 0) {
+                                              break;
+                                            }
+                                          }
+                                        }
                                         http::response<http::string_body> res{http::status::ok, 11};
                                         res.body() = "ok";
                                         (void)co_await ex.send(std::move(res));
@@ -94,6 +106,39 @@ TEST_F(HttpServerTest, StopClosesConnectionsWaitingForTheirNextRequest) {
   // Closed now, not at the idle timeout (120 s).
   EXPECT_EQ(wait_for_close(idle, 10'000), Closed::kEndOfStream)
       << "the idle connection stayed open after stop()";
+}
+
+// Polls `open_sessions()` for up to `ms` until it equals `want`.
+bool wait_for_open(const HttpServer& server, size_t want, int ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (server.open_sessions() != want) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+TEST_F(HttpServerTest, StopLetsABusyRequestRunAndAbortClosesIt) {
+  tcp::socket idle = connect_and_ask();
+  // A request whose body never finishes arriving: its handler waits on the socket.
+  tcp::socket busy(client_io_);
+  busy.connect(server_->local_endpoint());
+  const std::string partial =
+      "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789";
+  asio::write(busy, asio::buffer(partial));
+  ASSERT_TRUE(wait_for_open(*server_, 2, 10'000));
+
+  asio::post(io_, [this] { server_->stop(); });
+  EXPECT_EQ(wait_for_close(idle, 10'000), Closed::kEndOfStream);
+  ASSERT_TRUE(wait_for_open(*server_, 1, 10'000));
+  EXPECT_EQ(wait_for_close(busy, 300), Closed::kStillOpen) << "stop() cut a busy request";
+  EXPECT_EQ(server_->open_sessions(), 1u);
+
+  asio::post(io_, [this] { server_->abort_sessions(); });
+  EXPECT_TRUE(wait_for_open(*server_, 0, 10'000)) << "the busy session did not end";
+  EXPECT_NE(wait_for_close(busy, 10'000), Closed::kStillOpen);
 }
 
 TEST_F(HttpServerTest, ConnectionsAreServedOnTheWorkersNotOnTheAcceptingThread) {
