@@ -232,7 +232,7 @@ void jsonl_pass(const events::Store& store, const fs::path& out_path, Row& row) 
   std::vector<char> buffer(1 << 20);
   std::setvbuf(out, buffer.data(), _IOFBF, buffer.size());
   bool write_failed = false;
-  auto walked = events::for_each_event_pipelined(store, 1, [&](const vaultaire::proto::Event& e) {
+  auto walked = events::for_each_event(store, 1, [&](const vaultaire::proto::Event& e) {
     std::string line =
         events::event_to_json(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     line.push_back('\n');
@@ -372,7 +372,7 @@ int main(int argc, char** argv) {
   ReplayOutcome replay_outcome;
   rows.push_back(replay_pass(*store, work_dir / "replay-target", verify, replay_outcome));
   if (!replay_only) {
-    rows.push_back(measure("jsonl", "JSONL export (event_to_json + dump + write, pipelined read)",
+    rows.push_back(measure("jsonl", "JSONL export (event_to_json + dump + write)",
                            [&](Row& r) { jsonl_pass(*store, jsonl_out, r); }));
   }
   if (replay_only) {

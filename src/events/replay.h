@@ -30,7 +30,7 @@ struct ReplayStats {
   uint64_t last_sequence = 0;
 };
 
-// View records a replay holds in memory before it writes them (about 1 KiB of memory each).
+// View records a replay holds in memory before it writes them (about 750 bytes of memory each).
 inline constexpr size_t kReplayInMemoryRecords = 8'000'000;
 
 // Projects every event of `source` with sequence <= `until` into `target`'s views, which must

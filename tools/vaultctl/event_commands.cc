@@ -389,7 +389,7 @@ int EventCommands::run_export() const {
   Result<void> walked;
   if (from <= end) {
     Progress progress("exporting", end - from + 1);
-    walked = events::for_each_event_pipelined(*store, from, [&](const proto::Event& e) {
+    walked = events::for_each_event(*store, from, [&](const proto::Event& e) {
       if (g_interrupted != 0 || write_failed || e.sequence() > end ||
           (until && e.time_unix_nanos() > until->last)) {
         return false;
