@@ -55,6 +55,10 @@ def progress(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
+# Age rules leave smaller objects where they are (src/tiering/policy.h, min_size_bytes).
+MIN_MOVED_SIZE = 128 << 10
+
+
 def parse_batch(text: str) -> tuple:
     """'2000x256KiB' -> (2000, 262144)."""
     count, _, size = text.partition("x")
@@ -270,6 +274,14 @@ def main() -> int:
     ap.add_argument("--small", default="2000x256KiB")
     ap.add_argument("--large", default="20x64MiB")
     args = ap.parse_args()
+    for option, text in (("--small", args.small), ("--large", args.large)):
+        try:
+            count, size = parse_batch(text)
+        except ValueError:
+            ap.error(f"{option} {text!r}: expected COUNTxSIZE, e.g. 2000x256KiB")
+        if count < 1 or size < MIN_MOVED_SIZE:
+            ap.error(f"{option} {text!r}: objects under 128 KiB never leave the hot tier (the "
+                     "age rules' min_size_bytes, as AWS lifecycle), so nothing would migrate")
     # boto3 must not pick up the user's profile, endpoint, region or credentials.
     for name in [n for n in os.environ if n.startswith("AWS_")]:
         del os.environ[name]
