@@ -1,7 +1,6 @@
 #include "common/time_format.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <ctime>
 #include <iterator>
 
@@ -12,11 +11,49 @@ constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
 constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-std::tm utc(int64_t unix_seconds) {
-  const auto t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return tm;
+int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+// A UTC calendar time, computed (no gmtime_r: glibc takes its time-zone lock even for UTC,
+// and listings format a thousand times per page).
+struct Civil {
+  int64_t year;
+  int month;  // 1-12
+  int day;    // 1-31
+  int hour;
+  int minute;
+  int second;
+  int weekday;  // 0 = Sunday
+};
+
+Civil civil(int64_t unix_seconds) {
+  const int64_t days = floor_div(unix_seconds, 86'400);
+  const auto rest = static_cast<int>(unix_seconds - days * 86'400);
+  // Days to year/month/day in the proleptic Gregorian calendar, by 400-year eras counted from
+  // 0000-03-01 (H. Hinnant's civil_from_days).
+  const int64_t z = days + 719'468;
+  const int64_t era = floor_div(z, 146'097);
+  const auto doe = static_cast<int>(z - era * 146'097);                     // [0, 146096]
+  const int yoe = (doe - doe / 1460 + doe / 36'524 - doe / 146'096) / 365;  // [0, 399]
+  const int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                  // [0, 365]
+  const int mp = (5 * doy + 2) / 153;                                       // March = 0
+  Civil c{};
+  c.day = doy - (153 * mp + 2) / 5 + 1;
+  c.month = mp < 10 ? mp + 3 : mp - 9;
+  c.year = yoe + era * 400 + (c.month <= 2 ? 1 : 0);
+  c.hour = rest / 3600;
+  c.minute = rest / 60 % 60;
+  c.second = rest % 60;
+  c.weekday = static_cast<int>(days + 4 - floor_div(days + 4, 7) * 7);  // 1970-01-01: Thursday
+  return c;
+}
+
+// `n` decimal digits of `v` (0 <= v < 10^n), zero-padded.
+char* put_digits(char* p, int64_t v, int n) {
+  for (int i = n - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  return p + n;
 }
 
 std::optional<int64_t> to_unix(int year, int month, int day, int hour, int minute, int second) {
@@ -82,23 +119,53 @@ bool parse_digits(std::string_view s, size_t pos, size_t n, int& out) {
   return true;
 }
 
+std::string_view write_iso8601(int64_t unix_nanos, std::array<char, kIso8601Size>& out) {
+  const int64_t seconds = floor_div(unix_nanos, 1'000'000'000);
+  const int millis = static_cast<int>((unix_nanos - seconds * 1'000'000'000) / 1'000'000);
+  const Civil c = civil(seconds);
+  char* p = out.data();
+  p = put_digits(p, c.year, 4);
+  *p++ = '-';
+  p = put_digits(p, c.month, 2);
+  *p++ = '-';
+  p = put_digits(p, c.day, 2);
+  *p++ = 'T';
+  p = put_digits(p, c.hour, 2);
+  *p++ = ':';
+  p = put_digits(p, c.minute, 2);
+  *p++ = ':';
+  p = put_digits(p, c.second, 2);
+  *p++ = '.';
+  p = put_digits(p, millis, 3);
+  *p = 'Z';
+  return {out.data(), out.size()};
+}
+
 std::string format_iso8601(int64_t unix_nanos) {
-  const int64_t seconds = unix_nanos / 1'000'000'000;
-  const int millis = static_cast<int>((unix_nanos / 1'000'000) % 1000);
-  const std::tm tm = utc(seconds);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
-  return buf;
+  std::array<char, kIso8601Size> buf;
+  return std::string(write_iso8601(unix_nanos, buf));
 }
 
 std::string format_http_date(int64_t unix_nanos) {
-  const std::tm tm = utc(unix_nanos / 1'000'000'000);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
-                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                tm.tm_sec);
-  return buf;
+  const Civil c = civil(floor_div(unix_nanos, 1'000'000'000));
+  char buf[29];
+  char* p = buf;
+  p = std::copy_n(kDays[c.weekday], 3, p);
+  *p++ = ',';
+  *p++ = ' ';
+  p = put_digits(p, c.day, 2);
+  *p++ = ' ';
+  p = std::copy_n(kMonths[c.month - 1], 3, p);
+  *p++ = ' ';
+  p = put_digits(p, c.year, 4);
+  *p++ = ' ';
+  p = put_digits(p, c.hour, 2);
+  *p++ = ':';
+  p = put_digits(p, c.minute, 2);
+  *p++ = ':';
+  p = put_digits(p, c.second, 2);
+  p = std::copy_n(" GMT", 4, p);
+  return std::string(buf, static_cast<size_t>(p - buf));
 }
 
 std::optional<int64_t> parse_amz_date(std::string_view s) {

@@ -3,6 +3,8 @@
 // The time formats S3 speaks: ISO 8601 in XML bodies, RFC 1123 in HTTP headers, the compact
 // form of x-amz-date.
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,8 +12,11 @@
 
 namespace vaultaire {
 
-// 2009-10-12T17:50:30.123Z
+// 2009-10-12T17:50:30.123Z (years 0 to 9999)
 std::string format_iso8601(int64_t unix_nanos);
+inline constexpr size_t kIso8601Size = 24;
+// The same into `out`, without allocating; returns the text.
+std::string_view write_iso8601(int64_t unix_nanos, std::array<char, kIso8601Size>& out);
 // Mon, 12 Oct 2009 17:50:30 GMT
 std::string format_http_date(int64_t unix_nanos);
 // 2009-10-12T17:50:30[.fraction]Z, as format_iso8601 writes and S3 listings carry -> seconds

@@ -437,6 +437,7 @@ Result<proto::ArtifactList> ViewReader::list(std::string_view tenant, std::strin
   proto::ArtifactList out;
   const uint32_t max = request.max_entries();
   uint32_t emitted = 0;
+  const std::string* last = nullptr;  // in `out`; its elements do not move as it grows
   while (it->Valid()) {
     const std::string_view key = to_view(it->key());
     if (!starts_with(key, scan_prefix)) {
@@ -452,8 +453,9 @@ Result<proto::ArtifactList> ViewReader::list(std::string_view tenant, std::strin
       break;
     }
     if (const std::string_view cp = rollup(path); !cp.empty()) {
-      out.add_common_prefixes(std::string(cp));
-      out.set_last(std::string(cp));
+      std::string* added = out.add_common_prefixes();
+      added->assign(cp);
+      last = added;
       ++emitted;
       it->Seek(prefix_successor(base + std::string(cp)));
       continue;
@@ -464,12 +466,15 @@ Result<proto::ArtifactList> ViewReader::list(std::string_view tenant, std::strin
                                                  static_cast<int>(it->value().size()))) {
       return Errc::kCorruption;
     }
-    out.set_last(std::string(path));
+    last = &entry->path();
     ++emitted;
     it->Next();
   }
   if (!it->status().ok()) {
     return to_error_code(it->status(), "list artifacts");
+  }
+  if (last != nullptr) {
+    out.set_last(*last);
   }
   return out;
 }

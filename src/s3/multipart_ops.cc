@@ -290,7 +290,7 @@ asio::awaitable<void> S3Service::complete_multipart_upload(Request& r) {
       .element("Location", "/" + r.bucket + "/" + r.key)
       .element("Bucket", r.bucket)
       .element("Key", r.key)
-      .element("ETag", "\"" + reply->etag() + "\"");
+      .element_quoted("ETag", reply->etag());
   for (const auto& c : reply->checksums()) {
     xml.element("Checksum" + c.algorithm(), c.value()).element("ChecksumType", c.type());
   }
@@ -362,7 +362,7 @@ asio::awaitable<void> S3Service::list_parts(Request& r) {
     xml.open("Part")
         .element("PartNumber", static_cast<uint64_t>(p.part_number()))
         .element("LastModified", format_iso8601(p.modified_unix_nanos()))
-        .element("ETag", "\"" + p.part().etag() + "\"")
+        .element_quoted("ETag", p.part().etag())
         .element("Size", p.part().size());
     for (const auto& c : p.part().checksums()) {
       xml.element("Checksum" + c.algorithm(), c.value());

@@ -578,7 +578,7 @@ asio::awaitable<void> S3Service::copy_object(Request& r) {
   XmlWriter xml;
   xml.open("CopyObjectResult", true)
       .element("LastModified", format_iso8601(reply->time_unix_nanos()))
-      .element("ETag", "\"" + from.etag() + "\"")
+      .element_quoted("ETag", from.etag())
       .close("CopyObjectResult");
   co_await internal::send_xml(r, xml.take());
 }

@@ -82,6 +82,14 @@ XmlWriter& XmlWriter::element(std::string_view tag, std::string_view text) {
   return close(tag);
 }
 
+XmlWriter& XmlWriter::element_quoted(std::string_view tag, std::string_view text) {
+  open(tag);
+  out_.append("&quot;");
+  append_xml_escaped(out_, text);
+  out_.append("&quot;");
+  return close(tag);
+}
+
 XmlWriter& XmlWriter::element(std::string_view tag, uint64_t value) {
   char buf[24];
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);

@@ -24,6 +24,10 @@ class XmlWriter {
   // <tag>escaped text</tag>
   XmlWriter& element(std::string_view tag, std::string_view text);
   XmlWriter& element(std::string_view tag, uint64_t value);
+  // <tag>"escaped text"</tag>, the quotes escaped too: how S3 XML carries an ETag.
+  XmlWriter& element_quoted(std::string_view tag, std::string_view text);
+  // Room for `bytes` more, for a body whose size is known roughly (a listing page).
+  void reserve(size_t bytes) { out_.reserve(out_.size() + bytes); }
 
   std::string take() { return std::move(out_); }
 

@@ -1,6 +1,9 @@
 #include "common/time_format.h"
 
+#include <array>
 #include <cstdint>
+#include <cstdio>
+#include <ctime>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -23,6 +26,35 @@ TEST(TimeFormatTest, FormatsHttpDateInGmt) {
   EXPECT_EQ(format_http_date(1'700'000'000'123'456'789), "Tue, 14 Nov 2023 22:13:20 GMT");
   EXPECT_EQ(format_http_date(1'255'369'830 * kNanosPerSecond), "Mon, 12 Oct 2009 17:50:30 GMT");
   EXPECT_EQ(format_http_date(4'102'444'800 * kNanosPerSecond), "Fri, 01 Jan 2100 00:00:00 GMT");
+}
+
+// The formatters compute the calendar themselves; gmtime_r is the reference, over every day of
+// 1900 to 2262 (leap years, 1900, 2000, 2100; int64 nanoseconds end in April 2262) at a time of
+// day that varies.
+TEST(TimeFormatTest, CalendarAgreesWithGmtimeEveryDayFrom1900To2262) {
+  constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const int64_t first_day = -25'567;  // 1900-01-01
+  const int64_t last_day = 106'750;   // 2262-04-10
+  for (int64_t day = first_day; day <= last_day; ++day) {
+    const int64_t seconds = day * 86'400 + (day * 7919) % 86'400;
+    const auto t = static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    ASSERT_NE(gmtime_r(&t, &tm), nullptr);
+    char iso[80];
+    std::snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02d.042Z", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    char http[80];
+    std::snprintf(http, sizeof http, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
+                  tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                  tm.tm_sec);
+    const int64_t nanos = seconds * kNanosPerSecond + 42'000'000;
+    ASSERT_EQ(format_iso8601(nanos), iso) << "day " << day;
+    ASSERT_EQ(format_http_date(nanos), http) << "day " << day;
+    std::array<char, kIso8601Size> buf;
+    ASSERT_EQ(write_iso8601(nanos, buf), iso);
+  }
 }
 
 TEST(TimeFormatTest, ParsesAmzDate) {
