@@ -214,7 +214,22 @@ class LocalWriter final : public BlobWriter {
       }
       fd_ = -1;
       if (::rename(temp_.c_str(), final_.c_str()) != 0) {
-        return errno_error("rename", final_);
+        // The blob's shard folder is made by the first blob that lands in it.
+        if (errno != ENOENT) {
+          return errno_error("rename", final_);
+        }
+        const fs::path shard = final_.parent_path();
+        if (::mkdir(shard.c_str(), 0755) != 0 && errno != EEXIST) {
+          return errno_error("mkdir", shard);
+        }
+        if (driver_.options().sync) {
+          if (auto r = fsync_dir(shard.parent_path()); !r) {
+            return r.error();
+          }
+        }
+        if (::rename(temp_.c_str(), final_.c_str()) != 0) {
+          return errno_error("rename", final_);
+        }
       }
       committed_ = true;
       if (driver_.options().sync) {
@@ -369,20 +384,14 @@ LocalDriver::~LocalDriver() = default;
 
 Result<std::unique_ptr<LocalDriver>> LocalDriver::create(LocalDriverOptions options,
                                                          const Clock& clock) {
+  // The 4096 shard folders under blobs/ are made as blobs arrive (commit()), not here: a fresh
+  // driver starts at once.
   std::error_code ec;
-  fs::create_directories(options.root / "tmp", ec);
-  if (ec) {
-    logger("drivers")->error("cannot create driver root path={} error={}", options.root.string(),
-                             ec.message());
-    return Errc::kIo;
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int i = 0; i < 4096; ++i) {
-    const std::array<char, 3> shard = {kHex[(i >> 8) & 0xF], kHex[(i >> 4) & 0xF], kHex[i & 0xF]};
-    fs::create_directories(options.root / "blobs" / std::string(shard.data(), 3), ec);
+  for (const char* folder : {"tmp", "blobs"}) {
+    fs::create_directories(options.root / folder, ec);
     if (ec) {
-      logger("drivers")->error("cannot create blob folder path={} error={}", options.root.string(),
-                               ec.message());
+      logger("drivers")->error("cannot create driver folder path={} error={}",
+                               (options.root / folder).string(), ec.message());
       return Errc::kIo;
     }
   }

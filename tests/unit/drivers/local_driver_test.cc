@@ -1,6 +1,8 @@
 #include "drivers/local_driver.h"
 
 #include <fstream>
+#include <map>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -151,6 +153,33 @@ TEST_F(LocalDriverTest, SweepRemovesOnlyOldUnreferencedBlobsAndTemps) {
   EXPECT_EQ(get(keep), "referenced");
   EXPECT_EQ(get(young), "young orphan");
   EXPECT_TRUE(is(run(driver_->open(orphan, std::nullopt)).error(), Errc::kNoSuchBlob));
+}
+
+TEST_F(LocalDriverTest, ShardFoldersAreMadeByTheFirstBlobThatLandsInThem) {
+  const auto shards = [&] {
+    size_t n = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir_ / "blobs")) {
+      ++n;
+    }
+    return n;
+  };
+  EXPECT_EQ(shards(), 0u) << "a fresh driver made folders it does not need yet";
+  std::map<std::string, std::string> blobs;  // id -> content
+  for (int i = 0; i < 40; ++i) {
+    const std::string content = "blob " + std::to_string(i);
+    blobs[put({content})] = content;
+  }
+  std::set<std::string> expected;
+  for (const auto& [id, content] : blobs) {
+    expected.insert(id.substr(id.size() - 3));
+    EXPECT_EQ(get(id), content);
+  }
+  EXPECT_EQ(shards(), expected.size());
+  // A reopened driver finds them all.
+  driver_ = std::move(LocalDriver::create({.name = "local", .root = dir_.path()}, clock_).value());
+  for (const auto& [id, content] : blobs) {
+    EXPECT_EQ(get(id), content);
+  }
 }
 
 TEST_F(LocalDriverTest, HealthIsOkOnAWritableRoot) {
