@@ -19,7 +19,7 @@ DEB_PACKAGES := \
   cmake ninja-build g++ make pkg-config ccache git \
   libboost1.81-dev librocksdb-dev libprotobuf-dev protobuf-compiler libpqxx-dev libssl-dev \
   liblz4-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libpugixml-dev nlohmann-json3-dev \
-  zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev \
+  zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev \
   python3 python3-pytest python3-pytest-xdist python3-boto3 awscli rclone s3cmd curl procps \
   nginx-light postgresql python3-psycopg2
 
