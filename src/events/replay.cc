@@ -1,6 +1,9 @@
 #include "events/replay.h"
 
+#include <algorithm>
 #include <memory>
+
+#include <unistd.h>
 
 #include "common/crypto.h"
 #include "events/event_log.h"
@@ -31,6 +34,18 @@ void hash_field(Digest& d, std::string_view bytes) {
 constexpr size_t kReplayBatch = 65536;
 
 }  // namespace
+
+size_t default_replay_in_memory_records() {
+  constexpr uint64_t kBytesPerRecord = 768;
+  constexpr size_t kMinimum = 100'000;
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) {
+    return kMinimum;
+  }
+  const uint64_t quarter = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size) / 4;
+  return std::max<size_t>(kMinimum, static_cast<size_t>(quarter / kBytesPerRecord));
+}
 
 Result<ViewDigest> digest_views(const Store& store, uint64_t* last_sequence) {
   // A secondary changes only when it catches up, and does not support snapshots.

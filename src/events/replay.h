@@ -30,8 +30,9 @@ struct ReplayStats {
   uint64_t last_sequence = 0;
 };
 
-// View records a replay holds in memory before it writes them (about 750 bytes of memory each).
-inline constexpr size_t kReplayInMemoryRecords = 8'000'000;
+// View records a replay holds in memory before it writes them: as many as fit in a quarter of
+// the machine's physical memory at about 750 bytes each (8 million on 24 GiB), at least 100 000.
+size_t default_replay_in_memory_records();
 
 // Projects every event of `source` with sequence <= `until` into `target`'s views, which must
 // be empty. `progress` (optional) is called now and then with the events done.
@@ -39,9 +40,10 @@ inline constexpr size_t kReplayInMemoryRecords = 8'000'000;
 // Up to `in_memory_records` view records the views are built in memory, with no RocksDB read,
 // and written once as sorted SST files ingested into `target`; past that, what is held is
 // written the same way and the rest of the log goes in batches through RocksDB's write path.
-[[nodiscard]] Result<ReplayStats> replay(const Store& source, Store& target, uint64_t until,
-                                         const std::function<void(uint64_t)>& progress = {},
-                                         size_t in_memory_records = kReplayInMemoryRecords);
+[[nodiscard]] Result<ReplayStats> replay(
+    const Store& source, Store& target, uint64_t until,
+    const std::function<void(uint64_t)>& progress = {},
+    size_t in_memory_records = default_replay_in_memory_records());
 
 struct VerifyReport {
   ViewDigest live;
