@@ -86,9 +86,10 @@ asio::awaitable<Result<proto::CommandReply>> LocalHub::execute(proto::Command co
       command.op_case() == proto::Command::kRecordListing ||
       command.op_case() == proto::Command::kRecordDenial) {
     proto::Event event = event_for(std::move(command));
-    if (log_.append_detached(event)) {
+    if (log_.append_detached(std::move(event))) {
       co_return proto::CommandReply();
     }
+    // Refused: `event` was left as it was.
     // Too many read events pending: this reader waits for durability, which slows reads to
     // what the log can absorb instead of dropping their events.
     auto appended = co_await log_.append(std::move(event));

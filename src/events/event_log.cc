@@ -97,7 +97,7 @@ void EventLog::enqueue(proto::Event event, std::unique_ptr<internal::Waiter> wai
   }
 }
 
-bool EventLog::append_detached(proto::Event event) {
+bool EventLog::append_detached(proto::Event&& event) {
   size_t pending = detached_pending_.load(std::memory_order_relaxed);
   do {
     if (pending >= options_.max_detached) {

@@ -121,9 +121,10 @@ class EventLog {
     return async_append(std::move(event), asio::use_awaitable);
   }
 
-  // Queues `event` without waiting for it. Returns false (and queues nothing) when max_detached
-  // events are already pending or the log is stopping.
-  bool append_detached(proto::Event event);
+  // Queues `event` without waiting for it. Returns false (and queues nothing, leaving `event`
+  // as it was, for a normal append) when max_detached events are already pending or the log is
+  // stopping; `event` is moved from only when it returns true.
+  bool append_detached(proto::Event&& event);
 
   // The highest sequence number known durable (0 for an empty log).
   uint64_t last_sequence() const { return last_durable_.load(std::memory_order_acquire); }

@@ -136,7 +136,11 @@ TEST_F(EventLogTest, AppendAfterStopFailsWithShuttingDown) {
   const auto r = run(log->append(committed("a.txt")));
   ASSERT_FALSE(r.has_value());
   EXPECT_TRUE(is(r.error(), Errc::kShuttingDown));
-  EXPECT_FALSE(log->append_detached(testing::read("a.txt")));
+  // A refused event is left whole, for the caller's normal append.
+  proto::Event refused = testing::read("a.txt");
+  EXPECT_FALSE(log->append_detached(std::move(refused)));
+  EXPECT_EQ(refused.path(), "a.txt");
+  EXPECT_TRUE(refused.has_artifact_read());
 }
 
 TEST_F(EventLogTest, AcknowledgedAppendIsVisibleInViewsAtOnce) {
