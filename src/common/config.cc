@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include <toml++/toml.h>
@@ -205,33 +206,26 @@ Config load_config(const std::filesystem::path& path) {
         tc.storage_classes.push_back(*s);
       }
     }
-    auto number = [&](std::string_view key, std::optional<double>& out) {
+    // A non-negative number (double) or integer (int64_t) key of the tier.
+    auto nonnegative = [&]<typename T>(std::string_view key, std::optional<T>& out) {
       if (const toml::node* v = t->get(key)) {
-        auto d = v->value<double>();
-        if (!d || *d < 0) {
-          fail(path, "tiers." + tc.name + "." + std::string(key) + " must be a number >= 0");
+        auto x = v->value<T>();
+        if (!x || *x < 0) {
+          fail(path, "tiers." + tc.name + "." + std::string(key) + " must be " +
+                         (std::is_integral_v<T> ? "an integer" : "a number") + " >= 0");
         }
-        out = *d;
+        out = *x;
       }
     };
-    auto integer = [&](std::string_view key, std::optional<int64_t>& out) {
-      if (const toml::node* v = t->get(key)) {
-        auto i = v->value<int64_t>();
-        if (!i || *i < 0) {
-          fail(path, "tiers." + tc.name + "." + std::string(key) + " must be an integer >= 0");
-        }
-        out = *i;
-      }
-    };
-    number("price_gb_month", tc.price_gb_month);
-    number("price_gb_retrieved", tc.price_gb_retrieved);
-    number("price_per_1000_get", tc.price_per_1000_get);
-    number("price_per_1000_put", tc.price_per_1000_put);
-    number("restore_price_gb", tc.restore_price_gb);
-    number("restore_price_per_1000", tc.restore_price_per_1000);
-    number("restore_hours", tc.restore_hours);
-    integer("min_storage_days", tc.min_storage_days);
-    integer("min_billable_kib", tc.min_billable_kib);
+    nonnegative("price_gb_month", tc.price_gb_month);
+    nonnegative("price_gb_retrieved", tc.price_gb_retrieved);
+    nonnegative("price_per_1000_get", tc.price_per_1000_get);
+    nonnegative("price_per_1000_put", tc.price_per_1000_put);
+    nonnegative("restore_price_gb", tc.restore_price_gb);
+    nonnegative("restore_price_per_1000", tc.restore_price_per_1000);
+    nonnegative("restore_hours", tc.restore_hours);
+    nonnegative("min_storage_days", tc.min_storage_days);
+    nonnegative("min_billable_kib", tc.min_billable_kib);
     if (const toml::node* v = t->get("instant")) {
       auto b = v->value<bool>();
       if (!b) {

@@ -401,6 +401,22 @@ Result<void> for_each_event_pipelined(const Store& store, uint64_t from,
     }
   });
 
+  // However this function ends (the caller's fn may throw), the reader stops and is joined.
+  struct StopReader {
+    std::mutex& mu;
+    std::condition_variable& cv;
+    bool& stop;
+    std::thread& reader;
+    ~StopReader() {
+      {
+        std::lock_guard lock(mu);
+        stop = true;
+        cv.notify_all();
+      }
+      reader.join();
+    }
+  } stop_reader{mu, cv, stop, reader};
+
   bool go_on = true;
   while (go_on) {
     Batch* batch = nullptr;
@@ -413,29 +429,13 @@ Result<void> for_each_event_pipelined(const Store& store, uint64_t from,
       batch = full_batches.front();
       full_batches.pop_front();
     }
-    try {
-      for (size_t i = 0; i < batch->size && go_on; ++i) {
-        go_on = fn(batch->events[i]);
-      }
-    } catch (...) {
-      {
-        std::lock_guard lock(mu);
-        stop = true;
-        cv.notify_all();
-      }
-      reader.join();
-      throw;
+    for (size_t i = 0; i < batch->size && go_on; ++i) {
+      go_on = fn(batch->events[i]);
     }
     std::lock_guard lock(mu);
     free_batches.push_back(batch);
     cv.notify_all();
   }
-  {
-    std::lock_guard lock(mu);
-    stop = true;
-    cv.notify_all();
-  }
-  reader.join();
   // Events after a read error are never handed out; the caller stopping first is no error.
   return go_on ? read_status : Result<void>{};
 }

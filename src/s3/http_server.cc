@@ -251,29 +251,34 @@ void HttpServer::start() {
 }
 
 void HttpServer::stop() {
-  std::vector<beast::tcp_stream*> idle;
+  sessions_->stopping.store(true);
+  post_to_sessions(true, [](beast::tcp_stream& stream) { stream.cancel(); });
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+}
+
+void HttpServer::post_to_sessions(bool idle_only, std::function<void(beast::tcp_stream&)> act) {
+  std::vector<beast::tcp_stream*> streams;
   {
     std::lock_guard lock(sessions_->mutex);
-    sessions_->stopping = true;
-    for (const auto& [stream, waiting] : sessions_->open) {
-      if (waiting) {
-        idle.push_back(stream);
+    for (const auto& [stream, idle] : sessions_->open) {
+      if (!idle_only || idle->load()) {
+        streams.push_back(stream);
       }
     }
   }
-  // Each idle connection's wait for a request is cancelled on its own executor, where its
-  // session runs: a session that has gone meanwhile has left the map (on that executor too),
-  // so the pointer is used only while the stream lives.
-  for (beast::tcp_stream* stream : idle) {
-    asio::post(stream->get_executor(), [sessions = sessions_, stream] {
+  // On the stream's own executor, where its session runs: a session that has gone meanwhile
+  // has left the map (on that executor too), so the pointer is used only while the stream
+  // lives.
+  for (beast::tcp_stream* stream : streams) {
+    asio::post(stream->get_executor(), [sessions = sessions_, stream, idle_only, act] {
       std::lock_guard lock(sessions->mutex);
-      if (auto it = sessions->open.find(stream); it != sessions->open.end() && it->second) {
-        stream->cancel();
+      if (auto it = sessions->open.find(stream);
+          it != sessions->open.end() && (!idle_only || it->second->load())) {
+        act(*stream);
       }
     });
   }
-  boost::system::error_code ec;
-  acceptor_.close(ec);
 }
 
 size_t HttpServer::open_sessions() const {
@@ -282,22 +287,10 @@ size_t HttpServer::open_sessions() const {
 }
 
 void HttpServer::abort_sessions() {
-  std::vector<beast::tcp_stream*> open;
-  {
-    std::lock_guard lock(sessions_->mutex);
-    for (const auto& entry : sessions_->open) {
-      open.push_back(entry.first);
-    }
-  }
-  for (beast::tcp_stream* stream : open) {
-    asio::post(stream->get_executor(), [sessions = sessions_, stream] {
-      std::lock_guard lock(sessions->mutex);
-      if (sessions->open.contains(stream)) {
-        boost::system::error_code ignored;
-        stream->socket().close(ignored);
-      }
-    });
-  }
+  post_to_sessions(false, [](beast::tcp_stream& stream) {
+    boost::system::error_code ignored;
+    stream.socket().close(ignored);
+  });
 }
 
 asio::ip::tcp::endpoint HttpServer::local_endpoint() const {
@@ -346,9 +339,10 @@ asio::awaitable<void> HttpServer::session(HttpServer* self, asio::ip::tcp::socke
   struct Registration {
     Sessions& sessions;
     beast::tcp_stream* stream;
+    std::atomic<bool> idle{false};
     Registration(Sessions& s, beast::tcp_stream* st) : sessions(s), stream(st) {
       std::lock_guard lock(sessions.mutex);
-      sessions.open.emplace(stream, false);
+      sessions.open.emplace(stream, &idle);
     }
     ~Registration() {
       std::lock_guard lock(sessions.mutex);
@@ -357,24 +351,18 @@ asio::awaitable<void> HttpServer::session(HttpServer* self, asio::ip::tcp::socke
     Registration(const Registration&) = delete;
     Registration& operator=(const Registration&) = delete;
   };
-  const Registration registration(*sessions, &stream);
+  Registration registration(*sessions, &stream);
   for (;;) {
-    {
-      std::lock_guard lock(sessions->mutex);
-      if (sessions->stopping) {
-        break;
-      }
-      sessions->open[&stream] = true;
+    registration.idle.store(true);
+    if (sessions->stopping.load()) {
+      break;
     }
     http::request_parser<http::empty_body> header;
     header.body_limit(options.body_limit);
     header.header_limit(options.header_limit);
     stream.expires_after(options.idle_timeout);
     auto [read_ec, n] = co_await http::async_read_header(stream, buffer, header, kNoThrow);
-    {
-      std::lock_guard lock(sessions->mutex);
-      sessions->open[&stream] = false;
-    }
+    registration.idle.store(false);
     if (read_ec) {
       if (read_ec != http::error::end_of_stream && read_ec != asio::error::operation_aborted &&
           read_ec != beast::error::timeout && read_ec != asio::error::connection_reset &&

@@ -5,6 +5,7 @@
 // request bodies streamed to the handler on demand (never buffered whole), responses
 // either whole or streamed. Used by the S3 listener and the admin listener.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -132,10 +133,10 @@ class HttpServer {
              std::vector<asio::io_context*> workers);
   static asio::awaitable<void> accept_loop(HttpServer* self);
   static asio::awaitable<void> session(HttpServer* self, asio::ip::tcp::socket socket);
-  bool stopping() const {
-    std::lock_guard lock(sessions_->mutex);
-    return sessions_->stopping;
-  }
+  bool stopping() const { return sessions_->stopping.load(); }
+  // Runs `act` on the stream of each open connection (with `idle_only`, of each waiting for a
+  // request), on that connection's own executor, if it is still open (and idle) there.
+  void post_to_sessions(bool idle_only, std::function<void(beast::tcp_stream&)> act);
 
   asio::io_context& io_;
   std::vector<asio::io_context*> workers_;
@@ -145,10 +146,14 @@ class HttpServer {
   HttpServerOptions options_;
   // Shared with the sessions, which may outlive the server object by a little.
   struct Sessions {
+    // A session marks itself idle before it checks `stopping`, and stop() sets `stopping` before
+    // it looks for idle sessions (both sequentially consistent): either the session sees the
+    // stop, or stop() sees it idle. No lock per request.
+    std::atomic<bool> stopping{false};
     std::mutex mutex;
-    bool stopping = false;  // guarded by mutex
-    // Every open connection, and whether it waits for a request; guarded by mutex.
-    std::unordered_map<beast::tcp_stream*, bool> open;
+    // Every open connection and its "waiting for a request" flag, owned by its session; the
+    // map guarded by mutex.
+    std::unordered_map<beast::tcp_stream*, const std::atomic<bool>*> open;
   };
   std::shared_ptr<Sessions> sessions_;
 };
