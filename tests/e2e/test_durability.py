@@ -319,6 +319,32 @@ def test_kill9_during_an_upload_leaves_no_partial_object(server_factory):
     check_verify(srv)
 
 
+def test_sigterm_closes_an_upload_stuck_past_the_grace_period_and_exits_cleanly(server_factory):
+    srv = server_factory()
+    s3 = srv.client()
+    s3.create_bucket(Bucket="draining")
+    s3.put_object(Bucket="draining", Key="kept", Body=b"acknowledged")
+    # A request in flight whose client stops sending: the server waits for it through the
+    # shutdown grace period (10 s), then closes its connection and exits normally.
+    stuck = start_partial_put(srv, "/draining/stuck", os.urandom(2 * MiB), 1 * MiB)
+    rc = srv.stop(timeout=60)
+    assert rc == 0, srv.log_tail()
+    assert not srv.forced_stop
+    assert "shutdown grace over, closing connections connections=1" in srv.log_tail(), \
+        srv.log_tail()
+    stuck.settimeout(5)
+    try:
+        assert stuck.recv(4096) == b""  # closed by the server, no response
+    except ConnectionResetError:
+        pass
+    stuck.close()
+
+    srv.start()
+    s3 = srv.client()
+    assert all_keys(s3, "draining") == ["kept"]
+    assert s3.get_object(Bucket="draining", Key="kept")["Body"].read() == b"acknowledged"
+
+
 # -- the event log --------------------------------------------------------------------------
 
 
