@@ -109,21 +109,14 @@ rocksdb::WriteBatch& ViewTxn::flush() {
       slot.dirty = false;
     }
   };
-  write(containers_, Cf::kContainers);
-  write(artifacts_, Cf::kArtifacts);
-  write(blobs_, Cf::kBlobs);
-  write(uploads_, Cf::kUploads);
-  write(parts_, Cf::kParts);
-  write(tenants_, Cf::kTenants);
-  write(users_, Cf::kUsers);
-  write(keys_, Cf::kKeys);
-  write(grants_, Cf::kGrants);
+  for_each_view(*this, write);
   return batch_;
 }
 
 size_t ViewTxn::records() const {
-  return containers_.size() + artifacts_.size() + blobs_.size() + uploads_.size() + parts_.size() +
-         tenants_.size() + users_.size() + keys_.size() + grants_.size();
+  size_t n = 0;
+  for_each_view(*this, [&n](const auto& map, Cf) { n += map.size(); });
+  return n;
 }
 
 Result<void> ViewTxn::ingest_into_empty_store() {
@@ -141,7 +134,8 @@ Result<void> ViewTxn::ingest_into_empty_store() {
     rocksdb::Status status;
     bool written = false;
   };
-  auto write = [&](const auto& map, File& file) {
+  auto write = [&](const auto& map, Cf cf, File& file) {
+    file.cf = cf;
     std::vector<const typename std::decay_t<decltype(map)>::value_type*> sorted;
     sorted.reserve(map.size());
     for (const auto& entry : map) {
@@ -169,20 +163,17 @@ Result<void> ViewTxn::ingest_into_empty_store() {
     file.written = true;
   };
   std::array<File, kViewCfs.size()> files;
-  for (size_t i = 0; i < kViewCfs.size(); ++i) {
-    files[i].cf = kViewCfs[i];
-  }
-  static_assert(kViewCfs[1] == Cf::kArtifacts);
   // Artifacts are most of the records: written on a second thread while this one does the rest.
-  std::thread artifacts([&] { write(artifacts_, files[1]); });
-  write(containers_, files[0]);
-  write(blobs_, files[2]);
-  write(uploads_, files[3]);
-  write(parts_, files[4]);
-  write(tenants_, files[5]);
-  write(users_, files[6]);
-  write(keys_, files[7]);
-  write(grants_, files[8]);
+  std::thread artifacts;
+  size_t next = 0;
+  for_each_view(*this, [&](const auto& map, Cf cf) {
+    File& file = files[next++];
+    if (cf == Cf::kArtifacts) {
+      artifacts = std::thread([&write, &map, cf, &file] { write(map, cf, file); });
+    } else {
+      write(map, cf, file);
+    }
+  });
   artifacts.join();
 
   rocksdb::Status s;
@@ -210,15 +201,7 @@ Result<void> ViewTxn::ingest_into_empty_store() {
 }
 
 void ViewTxn::clear() {
-  containers_.clear();
-  artifacts_.clear();
-  blobs_.clear();
-  uploads_.clear();
-  parts_.clear();
-  tenants_.clear();
-  users_.clear();
-  keys_.clear();
-  grants_.clear();
+  for_each_view(*this, [](auto& map, Cf) { map.clear(); });
   batch_.Clear();
   log_entries_ = 0;
 }

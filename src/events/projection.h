@@ -107,6 +107,19 @@ class ViewTxn {
   template <typename Record>
   Result<Slot<Record>*> lookup(Map<Record>& map, Map<Record> ViewTxn::*member, Cf cf,
                                const std::string& key);
+  // Calls fn(map, cf) for each view's records, in kViewCfs order.
+  template <typename Self, typename Fn>
+  static void for_each_view(Self& self, Fn&& fn) {
+    fn(self.containers_, Cf::kContainers);
+    fn(self.artifacts_, Cf::kArtifacts);
+    fn(self.blobs_, Cf::kBlobs);
+    fn(self.uploads_, Cf::kUploads);
+    fn(self.parts_, Cf::kParts);
+    fn(self.tenants_, Cf::kTenants);
+    fn(self.users_, Cf::kUsers);
+    fn(self.keys_, Cf::kKeys);
+    fn(self.grants_, Cf::kGrants);
+  }
 
   const Store& store_;
   const ViewTxn* base_;

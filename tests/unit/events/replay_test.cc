@@ -1,5 +1,7 @@
 #include "events/replay.h"
 
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "common/clock.h"
@@ -106,6 +108,19 @@ TEST_F(ReplayTest, ReplayPastTheInMemoryRecordsGivesTheSameViews) {
     const auto stats = replay(*store_, *fresh, last, {}, in_memory).value();
     EXPECT_EQ(stats.events, last);
     EXPECT_EQ(digest_views(*fresh).value(), live) << "in memory: " << in_memory;
+  }
+}
+
+TEST_F(ReplayTest, AFailedIngestIsAnErrorAndLeavesTheViewsEmpty) {
+  mixed_workload();
+  const auto dir = dir_.path() / "fresh";
+  auto fresh = Store::open(dir, OpenMode::kPrimary).value();
+  // The folder the view files are written to cannot be made: a file holds its name.
+  { std::ofstream(dir / "replay-ingest") << "in the way"; }
+  for (const size_t in_memory : {size_t{5}, default_replay_in_memory_records()}) {
+    const auto stats = replay(*store_, *fresh, log_->last_sequence(), {}, in_memory);
+    ASSERT_FALSE(stats.has_value()) << "in memory: " << in_memory;
+    EXPECT_EQ(digest_views(*fresh).value().records, 0u) << "in memory: " << in_memory;
   }
 }
 
