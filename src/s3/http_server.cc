@@ -1,5 +1,7 @@
 #include "s3/http_server.h"
 
+#include <array>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -325,6 +327,12 @@ asio::awaitable<void> HttpServer::accept_loop(HttpServer* self) {
   }
 }
 
+namespace {
+// How long and how much a closing connection reads and drops (see the end of session()).
+constexpr std::chrono::seconds kLingerTime{2};
+constexpr size_t kLingerBytes = 8 << 20;
+}  // namespace
+
 asio::awaitable<void> HttpServer::session(HttpServer* self, asio::ip::tcp::socket socket) {
   boost::system::error_code ec;
   const auto peer = socket.remote_endpoint(ec);
@@ -368,9 +376,14 @@ asio::awaitable<void> HttpServer::session(HttpServer* self, asio::ip::tcp::socke
           read_ec != beast::error::timeout && read_ec != asio::error::connection_reset &&
           read_ec != asio::error::eof) {
         // A malformed request: answer 400 and drop the connection.
-        http::response<http::string_body> res{http::status::bad_request, 11};
+        http::response<http::string_body> res;
+        if (options.malformed) {
+          res = options.malformed(read_ec);
+        } else {
+          res = {http::status::bad_request, 11};
+          res.body() = "malformed HTTP request\n";
+        }
         res.set(http::field::connection, "close");
-        res.body() = "malformed HTTP request\n";
         res.prepare_payload();
         stream.expires_after(std::chrono::seconds(5));
         co_await http::async_write(stream, res, kNoThrow);
@@ -383,7 +396,22 @@ asio::awaitable<void> HttpServer::session(HttpServer* self, asio::ip::tcp::socke
       break;
     }
   }
+  // Lingering close: after our FIN, read and drop what the client still sends (the rest of a
+  // body we answered without reading, say) until it closes too, for a bounded time and amount.
+  // Closing a socket with unread bytes makes the kernel send a reset, and a reset can destroy
+  // the answer before the client has read it.
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  if (!ec && !sessions->stopping.load()) {
+    stream.expires_after(kLingerTime);
+    std::array<char, 16384> sink;
+    for (size_t drained = 0; drained < kLingerBytes;) {
+      auto [read_ec, n] = co_await stream.async_read_some(asio::buffer(sink), kNoThrow);
+      if (read_ec) {
+        break;
+      }
+      drained += n;
+    }
+  }
   stream.socket().close(ec);
 }
 

@@ -37,6 +37,10 @@ struct HttpServerOptions {
   std::chrono::seconds io_timeout{300};                          // any single read or write
   uint64_t body_limit = 5ull * 1024 * 1024 * 1024 + (64 << 20);  // 5 GiB plus chunk framing
   uint32_t header_limit = 64 * 1024;
+  // The answer to a request whose head does not parse (a bad header byte, a head over
+  // header_limit, a Content-Length over body_limit); the connection closes after it. Unset: a
+  // plain-text 400.
+  std::function<http::response<http::string_body>(const boost::system::error_code&)> malformed;
 };
 
 // One request on a connection and its response. Owned by the connection's coroutine, which

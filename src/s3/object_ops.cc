@@ -32,6 +32,28 @@ using boost::asio::experimental::awaitable_operators::operator&&;
 
 constexpr size_t kMaxDeleteKeys = 1000;
 
+// The response-* parameters of GetObject and HeadObject, and the header each one sets.
+constexpr std::pair<std::string_view, http::field> kOverrides[] = {
+    {"response-content-type", http::field::content_type},
+    {"response-content-language", http::field::content_language},
+    {"response-expires", http::field::expires},
+    {"response-cache-control", http::field::cache_control},
+    {"response-content-disposition", http::field::content_disposition},
+    {"response-content-encoding", http::field::content_encoding}};
+
+// InvalidArgument when a response-* parameter holds a control character (CR or LF would end
+// the header line and inject others into the response).
+std::optional<S3Error> invalid_override(const Request& r) {
+  for (const auto& [name, field] : kOverrides) {
+    const QueryParam* p = r.param(name);
+    if (p != nullptr && !internal::is_header_value(p->value)) {
+      return S3Error(S3Code::kInvalidArgument,
+                     "The value of " + std::string(name) + " holds a control character.");
+    }
+  }
+  return std::nullopt;
+}
+
 template <typename Response>
 void set_object_headers(Response& res, const proto::ArtifactRecord& a, const Request& r,
                         std::string_view storage_class) {
@@ -74,13 +96,7 @@ void set_object_headers(Response& res, const proto::ArtifactRecord& a, const Req
     internal::set_checksum_headers(res, a.checksums());
   }
   // response-* parameters override what a GET answers (signed requests only; they are).
-  static constexpr std::pair<std::string_view, http::field> kOverrides[] = {
-      {"response-content-type", http::field::content_type},
-      {"response-content-language", http::field::content_language},
-      {"response-expires", http::field::expires},
-      {"response-cache-control", http::field::cache_control},
-      {"response-content-disposition", http::field::content_disposition},
-      {"response-content-encoding", http::field::content_encoding}};
+  // get_object() has refused values that are no header value.
   for (const auto& [name, field] : kOverrides) {
     if (const QueryParam* p = r.param(name)) {
       res.set(field, p->value);
@@ -584,6 +600,10 @@ asio::awaitable<void> S3Service::copy_object(Request& r) {
 }
 
 asio::awaitable<void> S3Service::get_object(Request& r, bool head) {
+  if (auto invalid = invalid_override(r)) {
+    co_await internal::send_error(r, std::move(*invalid));
+    co_return;
+  }
   proto::Query q;
   q.set_container(r.bucket);
   q.set_path(r.key);

@@ -1,5 +1,6 @@
 #include "s3/s3_service.h"
 
+#include <algorithm>
 #include <array>
 #include <unordered_map>
 
@@ -307,15 +308,40 @@ const std::string& http_date_now() {
   return text;
 }
 
+// The headers every S3 answer has.
+template <typename Response>
+void set_id_headers(const std::string& id, Response& res) {
+  res.set(http::field::server, "Vaultaire");
+  res.set("x-amz-request-id", id);
+  res.set("x-amz-id-2", id);
+  res.set(http::field::date, http_date_now());
+}
+
 template <typename Response>
 void set_common_headers(const Request& r, Response& res) {
-  res.set(http::field::server, "Vaultaire");
-  res.set("x-amz-request-id", r.id);
-  res.set("x-amz-id-2", r.id);
-  res.set(http::field::date, http_date_now());
+  set_id_headers(r.id, res);
   for (const auto& [name, value] : r.extra_headers) {
     res.set(name, value);
   }
+}
+
+// An S3 error body; `key`, `bucket` and `resource` are left out when empty.
+std::string error_xml(std::string_view code, std::string_view message, std::string_view key,
+                      std::string_view bucket, std::string_view resource, std::string_view id) {
+  XmlWriter xml;
+  xml.open("Error").element("Code", code).element("Message", message);
+  if (!key.empty()) {
+    xml.element("Key", key);
+  }
+  if (!bucket.empty()) {
+    xml.element("BucketName", bucket);
+  }
+  if (!resource.empty()) {
+    xml.element("Resource", resource);
+  }
+  xml.element("RequestId", id).element("HostId", id);
+  xml.close("Error");
+  return xml.take();
 }
 
 }  // namespace
@@ -342,18 +368,8 @@ asio::awaitable<void> send_error(Request& r, S3Error error) {
   auto res = make_response(r, info.status);
   r.error_code = std::string(info.code);
   if (r.ex.request().method() != http::verb::head) {
-    XmlWriter xml;
-    xml.open("Error").element("Code", info.code).element("Message", error.text());
-    if (!r.key.empty()) {
-      xml.element("Key", r.key);
-    }
-    if (!r.bucket.empty()) {
-      xml.element("BucketName", r.bucket);
-    }
-    xml.element("Resource", r.resource()).element("RequestId", r.id).element("HostId", r.id);
-    xml.close("Error");
     res.set(http::field::content_type, "application/xml");
-    res.body() = xml.take();
+    res.body() = error_xml(info.code, error.text(), r.key, r.bucket, r.resource(), r.id);
   }
   if (!r.ex.body_done()) {
     // The client may still be sending a body we will not read.
@@ -372,6 +388,13 @@ asio::awaitable<void> send_xml(Request& r, std::string xml) {
   res.set(http::field::content_type, "application/xml");
   res.body() = std::move(xml);
   co_await send(r, std::move(res));
+}
+
+bool is_header_value(std::string_view value) {
+  return std::none_of(value.begin(), value.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return (c < 0x20 && c != '\t') || c == 0x7f;
+  });
 }
 
 S3Result<std::optional<std::string>> content_md5(const Request& r) {
@@ -479,6 +502,21 @@ std::string S3Service::host_bucket(const Request& r) const {
     return {};
   }
   return host.substr(0, host.size() - suffix.size());
+}
+
+http::response<http::string_body> malformed_request_response(const boost::system::error_code& ec) {
+  const bool too_large = ec == http::error::body_limit;
+  const S3ErrorInfo& info = s3::info(too_large ? S3Code::kEntityTooLarge : S3Code::kBadRequest);
+  const std::string id = new_request_id();
+  http::response<http::string_body> res{info.status, 11};
+  internal::set_id_headers(id, res);
+  res.set(http::field::content_type, "application/xml");
+  res.body() = internal::error_xml(
+      info.code,
+      too_large ? std::string(info.message)
+                : "The request could not be read as HTTP/1.1 (" + ec.message() + ").",
+      "", "", "", id);
+  return res;
 }
 
 std::optional<RequestFacts> request_facts(const HttpExchange& exchange) {

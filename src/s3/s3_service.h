@@ -43,6 +43,11 @@ struct S3Options {
 // headers with lowercase names. nullopt for a target that does not decode (InvalidURI).
 std::optional<RequestFacts> request_facts(const HttpExchange& exchange);
 
+// The S3 answer to a request whose HTTP head does not parse (HttpServerOptions::malformed):
+// EntityTooLarge for a Content-Length over the body limit, else 400 BadRequest, as S3 XML with
+// a request id of its own.
+http::response<http::string_body> malformed_request_response(const boost::system::error_code& ec);
+
 class S3Service {
  public:
   // `hub`, `spoke`, `credentials` and `clock` must outlive the service.

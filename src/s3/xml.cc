@@ -9,7 +9,11 @@ void append_xml_escaped(std::string& out, std::string_view text) {
   // Most names need no escaping: copy runs of plain characters at once.
   static constexpr auto kSpecial = [] {
     std::array<bool, 256> t{};
-    for (const unsigned char c : std::string_view("&<>\"'\r\n\t")) {
+    for (unsigned char c = 0; c < 0x20; ++c) {
+      t[c] = true;
+    }
+    t[0xEF] = true;  // the lead byte of U+FFFE and U+FFFF, also not XML characters
+    for (const unsigned char c : std::string_view("&<>\"'")) {
       t[c] = true;
     }
     return t;
@@ -51,8 +55,16 @@ void append_xml_escaped(std::string& out, std::string_view text) {
       case '\t':
         out.append("&#9;");
         break;
+      case '\xEF':
+        if (text.substr(pos, 3) == "\xEF\xBF\xBE" || text.substr(pos, 3) == "\xEF\xBF\xBF") {
+          out.append("\xEF\xBF\xBD");
+          start = pos + 3;
+        } else {
+          out.push_back(c);
+        }
+        break;
       default:
-        out.push_back(c);
+        out.append("\xEF\xBF\xBD");  // U+FFFD: C0 controls are not XML 1.0 characters
     }
   }
 }

@@ -172,8 +172,8 @@ Server::Server(Config config, RootCredentials root, std::string master_key)
 
   auto s3_listener = s3::HttpServer::create(
       io_, endpoint_of(config_.s3_listen),
-      [svc = s3_.get()](s3::HttpExchange& ex) { return svc->handle(ex); }, {.name = "s3"},
-      workers());
+      [svc = s3_.get()](s3::HttpExchange& ex) { return svc->handle(ex); },
+      {.name = "s3", .malformed = s3::malformed_request_response}, workers());
   if (!s3_listener) {
     startup_failure("cannot listen on " + config_.s3_listen, s3_listener.error());
   }

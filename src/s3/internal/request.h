@@ -110,4 +110,8 @@ asio::awaitable<S3Result<std::string>> read_small_body(Request& r, size_t limit)
 // Parses Content-MD5 (base64 of 16 bytes); nullopt when absent, InvalidDigest when malformed.
 S3Result<std::optional<std::string>> content_md5(const Request& r);
 
+// Whether `value` may be sent as an HTTP header value: no control character but HTAB (RFC 9110
+// field-value; bytes from 0x80 up pass as obs-text).
+bool is_header_value(std::string_view value);
+
 }  // namespace vaultaire::s3::internal

@@ -61,6 +61,20 @@ TEST(XmlWriterTest, EscapesLineBreaksAndTabsAsCharacterReferences) {
   EXPECT_EQ(xml.take(), std::string(kDeclaration) + "<Key>a&#13;b&#10;c&#9;d</Key>");
 }
 
+TEST(XmlWriterTest, WritesCharactersXmlCannotHoldAsTheReplacementCharacter) {
+  // A key may hold any C0 control and U+FFFE / U+FFFF; XML 1.0 allows none of them, not even as
+  // a character reference, and a parser (expat, so botocore) would refuse the whole error body.
+  XmlWriter xml;
+  xml.element("Key", std::string("a\x01"
+                                 "b\x1f\0c\xef\xbf\xbf\xef\xbf\xbe\xef\xbf\xbd\xef\xbc\xa1",
+                                 18));
+  EXPECT_EQ(xml.take(), std::string(kDeclaration) +
+                            "<Key>a\xef\xbf\xbd"
+                            "b\xef\xbf\xbd\xef\xbf\xbd"
+                            "c\xef\xbf\xbd\xef\xbf\xbd"
+                            "\xef\xbf\xbd\xef\xbc\xa1</Key>");
+}
+
 TEST(XmlWriterTest, EscapeLeavesOtherTextAlone) {
   std::string out = "<";
   append_xml_escaped(out, "plain text / caf\xc3\xa9 \xe1\x88\xb4 ;#%");
