@@ -401,6 +401,7 @@ asio::awaitable<void> HttpServer::session(HttpServer* self, asio::ip::tcp::socke
   // Closing a socket with unread bytes makes the kernel send a reset, and a reset can destroy
   // the answer before the client has read it.
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  registration.idle.store(true);  // stop() cancels a lingering read as it does an idle one
   if (!ec && !sessions->stopping.load()) {
     stream.expires_after(kLingerTime);
     std::array<char, 16384> sink;

@@ -574,7 +574,22 @@ asio::awaitable<void> S3Service::handle(HttpExchange& exchange) {
     r.bucket = r.bucket.substr(colon + 1);
   }
 
-  co_await dispatch(r);
+  // An operation that throws is a bug; the client still gets an answer (InternalError, or the
+  // connection closed if the response had begun) and the server keeps going.
+  std::string failure;
+  try {
+    co_await dispatch(r);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  if (!failure.empty()) {
+    logger("s3")->error("operation threw req={} op={} bucket={} error={}", r.id,
+                        internal::op_name(r.op), r.bucket, failure);
+    if (r.status == 0) {
+      co_await internal::send_error(r, S3Code::kInternalError);
+    }
+    r.ex.close_after();
+  }
   finish(r);
 }
 

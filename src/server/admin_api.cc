@@ -1,5 +1,6 @@
 #include "server/admin_api.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <map>
@@ -26,6 +27,37 @@ struct Answer {
 
 Answer error(http::status status, std::string_view code, std::string message) {
   return {status, json{{"error", {{"code", code}, {"message", std::move(message)}}}}};
+}
+
+// The JSON types a request body's fields may have.
+enum class Field { kString, kBool, kNumber, kObject };
+
+// What is wrong with `body` as an object of `fields` (each optional, none other allowed), as
+// a 400 answer; nullopt when nothing is.
+std::optional<Answer> body_problem(
+    const json& body, std::initializer_list<std::pair<std::string_view, Field>> fields) {
+  if (!body.is_object()) {
+    return error(http::status::bad_request, "InvalidArgument", "the body must be a JSON object");
+  }
+  for (const auto& [name, value] : body.items()) {
+    const auto* f = std::find_if(fields.begin(), fields.end(),
+                                 [&name = name](const auto& f) { return f.first == name; });
+    if (f == fields.end()) {
+      return error(http::status::bad_request, "InvalidArgument", "unknown field \"" + name + "\"");
+    }
+    const bool ok = f->second == Field::kString   ? value.is_string()
+                    : f->second == Field::kBool   ? value.is_boolean()
+                    : f->second == Field::kNumber ? value.is_number()
+                                                  : value.is_object();
+    if (!ok) {
+      static constexpr std::string_view kNames[] = {"a string", "true or false", "a number",
+                                                    "an object"};
+      return error(
+          http::status::bad_request, "InvalidArgument",
+          "field \"" + name + "\" must be " + std::string(kNames[static_cast<int>(f->second)]));
+    }
+  }
+  return std::nullopt;
 }
 
 // Our error codes as admin API errors.
@@ -124,32 +156,43 @@ bool read_count(const json& j, const char* name, uint64_t* out) {
   return true;
 }
 
-bool read_quotas(const json& j, proto::Quotas* q) {
+// Reads {"max_bytes": N, "max_objects": N, "max_buckets": N} (each optional) into *q; the
+// problem, if any.
+std::optional<Answer> read_quotas(const json& j, proto::Quotas* q) {
+  if (auto bad = body_problem(j, {{"max_bytes", Field::kNumber},
+                                  {"max_objects", Field::kNumber},
+                                  {"max_buckets", Field::kNumber}})) {
+    return bad;
+  }
   uint64_t bytes = 0;
   uint64_t objects = 0;
   uint64_t buckets = 0;
-  if (!j.is_object() || !read_count(j, "max_bytes", &bytes) ||
-      !read_count(j, "max_objects", &objects) || !read_count(j, "max_buckets", &buckets)) {
-    return false;
+  if (!read_count(j, "max_bytes", &bytes) || !read_count(j, "max_objects", &objects) ||
+      !read_count(j, "max_buckets", &buckets)) {
+    return error(http::status::bad_request, "InvalidArgument",
+                 "quotas are whole numbers, 0 or more (0: no limit)");
   }
   q->set_max_bytes(bytes);
   q->set_max_objects(objects);
   q->set_max_buckets(buckets);
-  return true;
+  return std::nullopt;
 }
 
-bool read_rate(const json& j, proto::RateLimit* r) {
-  if (!j.is_object()) {
-    return false;
+// Reads {"requests_per_second": X, "burst": X} (each optional) into *r; the problem, if any.
+std::optional<Answer> read_rate(const json& j, proto::RateLimit* r) {
+  if (auto bad =
+          body_problem(j, {{"requests_per_second", Field::kNumber}, {"burst", Field::kNumber}})) {
+    return bad;
   }
-  for (const char* name : {"requests_per_second", "burst"}) {
-    if (j.contains(name) && (!j[name].is_number() || j[name].get<double>() < 0)) {
-      return false;
-    }
+  const double rate = j.value("requests_per_second", 0.0);
+  const double burst = j.value("burst", 0.0);
+  if (rate < 0 || burst < 0) {
+    return error(http::status::bad_request, "InvalidArgument",
+                 "requests_per_second and burst are 0 or more (0: no limit)");
   }
-  r->set_requests_per_second(j.value("requests_per_second", 0.0));
-  r->set_burst(j.value("burst", 0.0));
-  return true;
+  r->set_requests_per_second(rate);
+  r->set_burst(burst);
+  return std::nullopt;
 }
 
 std::vector<std::string> split_path(std::string_view path) {
@@ -176,7 +219,7 @@ struct AdminApi::Call {
   http::verb method = http::verb::unknown;
   std::vector<std::string> path;  // after /admin/v1
   std::vector<QueryParam> query;
-  json body;
+  json body = json::object();  // the request's, when it has one
   s3::Identity caller;
   Answer answer;
 
@@ -265,6 +308,9 @@ asio::awaitable<void> AdminApi::handle(s3::HttpExchange& exchange) {
         call.body = json::parse(text, nullptr, /*allow_exceptions=*/false);
         if (call.body.is_discarded()) {
           call.answer = error(http::status::bad_request, "InvalidArgument", "the body is not JSON");
+        } else if (!call.body.is_object()) {
+          call.answer =
+              error(http::status::bad_request, "InvalidArgument", "the body must be a JSON object");
         }
       }
       if (call.answer.status == http::status::ok && event_stream_ != nullptr &&
@@ -275,7 +321,19 @@ asio::awaitable<void> AdminApi::handle(s3::HttpExchange& exchange) {
         }
       }
       if (call.answer.status == http::status::ok) {
-        co_await route(call);
+        // A handler that throws is a bug: answer InternalError and keep serving.
+        std::string failure;
+        try {
+          co_await route(call);
+        } catch (const std::exception& e) {
+          failure = e.what();
+        }
+        if (!failure.empty()) {
+          logger("admin")->error("admin handler threw req={} path=/admin/v1/{} error={}",
+                                 call.request_id, fmt::join(call.path, "/"), failure);
+          call.answer = error(http::status::internal_server_error, "InternalError",
+                              "the server failed to answer; the log has the details");
+        }
       }
     }
   }
@@ -360,7 +418,6 @@ asio::awaitable<void> AdminApi::route(Call& call) {
   const auto& p = call.path;
   const http::verb m = call.method;
   const Answer forbidden = error(http::status::forbidden, "AccessDenied", "not allowed");
-  const Answer bad_body = error(http::status::bad_request, "InvalidArgument", "bad body");
 
   // /tenants
   if (p.size() == 1 && p[0] == "tenants") {
@@ -392,13 +449,20 @@ asio::awaitable<void> AdminApi::route(Call& call) {
       co_return;
     }
     if (m == http::verb::post) {
+      if (auto bad =
+              body_problem(call.body, {{"name", Field::kString}, {"quotas", Field::kObject}})) {
+        call.answer = std::move(*bad);
+        co_return;
+      }
       proto::Command c;
       const std::string name = call.body.value("name", "");
       *c.mutable_context() = call.context(name);
-      if (call.body.contains("quotas") &&
-          !read_quotas(call.body["quotas"], c.mutable_create_tenant()->mutable_quotas())) {
-        call.answer = bad_body;
-        co_return;
+      if (call.body.contains("quotas")) {
+        if (auto bad =
+                read_quotas(call.body["quotas"], c.mutable_create_tenant()->mutable_quotas())) {
+          call.answer = std::move(*bad);
+          co_return;
+        }
       }
       c.mutable_create_tenant();
       auto r = co_await hub_.execute(std::move(c));
@@ -449,8 +513,8 @@ asio::awaitable<void> AdminApi::route(Call& call) {
       }
       proto::Command c;
       *c.mutable_context() = call.context(tenant);
-      if (!read_quotas(call.body, c.mutable_set_quotas()->mutable_quotas())) {
-        call.answer = bad_body;
+      if (auto bad = read_quotas(call.body, c.mutable_set_quotas()->mutable_quotas())) {
+        call.answer = std::move(*bad);
         co_return;
       }
       auto r = co_await hub_.execute(std::move(c));
@@ -493,6 +557,11 @@ asio::awaitable<void> AdminApi::route(Call& call) {
         co_return;
       }
       if (m == http::verb::post) {
+        if (auto bad =
+                body_problem(call.body, {{"name", Field::kString}, {"role", Field::kString}})) {
+          call.answer = std::move(*bad);
+          co_return;
+        }
         const std::string name = call.body.value("name", "");
         proto::Command c;
         *c.mutable_context() = call.context(tenant);
@@ -523,6 +592,10 @@ asio::awaitable<void> AdminApi::route(Call& call) {
       co_return;
     }
     if (p.size() == 5 && p[2] == "users" && p[4] == "keys" && m == http::verb::post) {
+      if (auto bad = body_problem(call.body, {{"rate_limit", Field::kObject}})) {
+        call.answer = std::move(*bad);
+        co_return;
+      }
       const std::string access_key = new_access_key_id();
       const std::string secret = new_secret_key();
       proto::Command c;
@@ -530,10 +603,11 @@ asio::awaitable<void> AdminApi::route(Call& call) {
       proto::AccessKeyCreated& k = *c.mutable_create_access_key()->mutable_key();
       k.set_access_key(access_key);
       k.set_user(p[3]);
-      if (call.body.contains("rate_limit") &&
-          !read_rate(call.body["rate_limit"], k.mutable_rate_limit())) {
-        call.answer = bad_body;
-        co_return;
+      if (call.body.contains("rate_limit")) {
+        if (auto bad = read_rate(call.body["rate_limit"], k.mutable_rate_limit())) {
+          call.answer = std::move(*bad);
+          co_return;
+        }
       }
       auto sealed = credentials_.seal(secret, access_key);
       if (!sealed) {
@@ -594,9 +668,16 @@ asio::awaitable<void> AdminApi::route(Call& call) {
         co_return;
       }
       if (m == http::verb::put) {
-        if (!call.body.is_object() || !call.body.contains("user") ||
-            !call.body.contains("bucket")) {
-          call.answer = bad_body;
+        if (auto bad = body_problem(call.body, {{"user", Field::kString},
+                                                {"bucket", Field::kString},
+                                                {"read", Field::kBool},
+                                                {"write", Field::kBool}})) {
+          call.answer = std::move(*bad);
+          co_return;
+        }
+        if (!call.body.contains("user") || !call.body.contains("bucket")) {
+          call.answer =
+              error(http::status::bad_request, "InvalidArgument", "a grant names user and bucket");
           co_return;
         }
         const std::string user = call.body.value("user", "");
@@ -619,6 +700,10 @@ asio::awaitable<void> AdminApi::route(Call& call) {
       }
     }
     if (p.size() == 5 && p[2] == "buckets" && p[4] == "acl" && m == http::verb::put) {
+      if (auto bad = body_problem(call.body, {{"acl", Field::kString}})) {
+        call.answer = std::move(*bad);
+        co_return;
+      }
       const std::string acl = call.body.value("acl", "");
       if (acl != "private" && acl != "public-read") {
         call.answer = error(http::status::bad_request, "InvalidArgument",
@@ -655,20 +740,17 @@ asio::awaitable<void> AdminApi::route(Call& call) {
     } else {
       proto::AccessKeyChanged& change = *c.mutable_change_access_key()->mutable_change();
       change.set_access_key(p[1]);
-      if (!call.body.is_object()) {
-        call.answer = bad_body;
+      if (auto bad = body_problem(call.body,
+                                  {{"enabled", Field::kBool}, {"rate_limit", Field::kObject}})) {
+        call.answer = std::move(*bad);
         co_return;
       }
       if (call.body.contains("enabled")) {
-        if (!call.body["enabled"].is_boolean()) {
-          call.answer = bad_body;
-          co_return;
-        }
         change.set_enabled(call.body["enabled"].get<bool>());
       }
       if (call.body.contains("rate_limit")) {
-        if (!read_rate(call.body["rate_limit"], change.mutable_rate_limit())) {
-          call.answer = bad_body;
+        if (auto bad = read_rate(call.body["rate_limit"], change.mutable_rate_limit())) {
+          call.answer = std::move(*bad);
           co_return;
         }
         change.set_rate_limit_changed(true);
@@ -729,6 +811,10 @@ asio::awaitable<bool> AdminApi::route_tiering(Call& call) {
       co_return true;
     }
     if (m == http::verb::post) {
+      if (auto bad = body_problem(call.body, {{"advance_seconds", Field::kNumber}})) {
+        call.answer = std::move(*bad);
+        co_return true;
+      }
       const double seconds = call.body.value("advance_seconds", 0.0);
       if (seconds < 0) {
         call.answer = error(http::status::bad_request, "InvalidArgument",

@@ -4,6 +4,7 @@ each); the cases below it are what its first runs found, each pinned down."""
 
 from __future__ import annotations
 
+import json
 import socket
 import xml.etree.ElementTree as ET
 
@@ -104,3 +105,53 @@ def test_a_malformed_request_with_a_body_gets_its_answer(server):
             data += chunk
     assert data.startswith(b"HTTP/1.1 400 "), data[:200]
     assert b"<Code>BadRequest</Code>" in data
+
+
+# -- the admin API ---------------------------------------------------------------------------
+
+ADMIN_WRITES = [
+    ("POST", "/admin/v1/tenants"),
+    ("PUT", "/admin/v1/tenants/{t}/quotas"),
+    ("POST", "/admin/v1/tenants/{t}/users"),
+    ("POST", "/admin/v1/tenants/{t}/users/{u}/keys"),
+    ("PUT", "/admin/v1/tenants/{t}/grants"),
+    ("PUT", "/admin/v1/tenants/{t}/buckets/{b}/acl"),
+    ("PATCH", "/admin/v1/keys/{k}"),
+]
+BAD_BODIES = [
+    b"[1]", b'"x"', b"5", b"null", b"true", b"{", b"\xff\xfe",
+    b'{"name": 5}', b'{"name": ["a"]}', b'{"role": 7}', b'{"user": {}, "bucket": 1}',
+    b'{"read": "yes", "user": "u", "bucket": "b"}', b'{"acl": 1}', b'{"enabled": "no"}',
+    b'{"quotas": 5}', b'{"quotas": {"max_bytes": "1"}}', b'{"quotas": {"bytes": 10}}',
+    b'{"max_bytes": -1}', b'{"max_objects": 1.5}', b'{"rate_limit": []}',
+    b'{"rate_limit": {"requests_per_second": -3}}', b'{"rate_limit": {"rps": 3}}',
+    b'{"unknown": 1}',
+]
+
+
+def test_admin_api_answers_every_malformed_body_with_a_json_error(server):
+    def admin(method: str, path: str, body: bytes = b"") -> sigv4.RawResponse:
+        return sigv4.signed_request(server.admin_endpoint, method, path,
+                                    access_key=server.access_key, secret_key=server.secret_key,
+                                    region=REGION, body=body)
+
+    t = unique_name("t")
+    assert admin("POST", "/admin/v1/tenants", body=b'{"name": "%s"}' % t.encode()
+                               ).status == 201
+    assert admin("POST", f"/admin/v1/tenants/{t}/users",
+                               body=b'{"name": "u", "role": "admin"}').status == 201
+    key = admin("POST", f"/admin/v1/tenants/{t}/users/u/keys", body=b"{}")
+    assert key.status == 201, key.body
+    access_key = json.loads(key.body)["access_key"]
+    for method, pattern in ADMIN_WRITES:
+        path = pattern.format(t=t, u="u", b="nob", k=access_key)
+        for body in BAD_BODIES:
+            resp = admin(method, path, body=body)
+            assert resp.status == 400, (method, path, body, resp.status, resp.body)
+            err = json.loads(resp.body)["error"]
+            assert err["code"] == "InvalidArgument" and err["message"], err
+            assert err["request_id"] == resp.header("x-amz-request-id")
+    # The tenant is as it was: nothing above changed it.
+    tenant = json.loads(admin("GET", f"/admin/v1/tenants/{t}").body)
+    assert tenant["quotas"] == {"max_buckets": 0, "max_bytes": 0, "max_objects": 0}
+    assert server.running
