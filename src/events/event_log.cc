@@ -7,15 +7,84 @@
 #include <mutex>
 #include <thread>
 
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
 #include <pthread.h>
 
 #include "common/logging.h"
 #include "common/metrics.h"
+#include "common/utf8.h"
 #include "events/keys.h"
 #include "events/projection.h"
 
 namespace vaultaire::events {
 namespace {
+
+namespace pb = google::protobuf;
+
+// True when every string field of `m` and of its sub-messages holds UTF-8. Protobuf refuses to
+// parse a message whose string field does not (the log would read as corrupt from there on), and
+// clients put any bytes they like in headers: a User-Agent, a metadata value, a tag.
+bool strings_are_utf8(const pb::Message& m) {
+  const pb::Reflection* r = m.GetReflection();
+  std::vector<const pb::FieldDescriptor*> fields;
+  r->ListFields(m, &fields);
+  std::string scratch;
+  for (const pb::FieldDescriptor* f : fields) {
+    if (f->type() == pb::FieldDescriptor::TYPE_STRING) {
+      if (f->is_repeated()) {
+        for (int i = 0; i < r->FieldSize(m, f); ++i) {
+          if (!is_valid_utf8(r->GetRepeatedStringReference(m, f, i, &scratch))) {
+            return false;
+          }
+        }
+      } else if (!is_valid_utf8(r->GetStringReference(m, f, &scratch))) {
+        return false;
+      }
+    } else if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE) {
+      if (f->is_repeated()) {
+        for (int i = 0; i < r->FieldSize(m, f); ++i) {
+          if (!strings_are_utf8(r->GetRepeatedMessage(m, f, i))) {
+            return false;
+          }
+        }
+      } else if (!strings_are_utf8(r->GetMessage(m, f))) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// Replaces what is not UTF-8 in the string fields of `m` and its sub-messages with U+FFFD.
+void make_strings_utf8(pb::Message& m) {
+  const pb::Reflection* r = m.GetReflection();
+  std::vector<const pb::FieldDescriptor*> fields;
+  r->ListFields(m, &fields);
+  std::string scratch;
+  for (const pb::FieldDescriptor* f : fields) {
+    if (f->type() == pb::FieldDescriptor::TYPE_STRING) {
+      if (f->is_repeated()) {
+        for (int i = 0; i < r->FieldSize(m, f); ++i) {
+          const std::string& v = r->GetRepeatedStringReference(m, f, i, &scratch);
+          if (!is_valid_utf8(v)) {
+            r->SetRepeatedString(&m, f, i, to_valid_utf8(v));
+          }
+        }
+      } else if (const std::string& v = r->GetStringReference(m, f, &scratch); !is_valid_utf8(v)) {
+        r->SetString(&m, f, to_valid_utf8(v));
+      }
+    } else if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE) {
+      if (f->is_repeated()) {
+        for (int i = 0; i < r->FieldSize(m, f); ++i) {
+          make_strings_utf8(*r->MutableRepeatedMessage(&m, f, i));
+        }
+      } else {
+        make_strings_utf8(*r->MutableMessage(&m, f));
+      }
+    }
+  }
+}
 
 int64_t steady_nanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -206,6 +275,11 @@ std::shared_ptr<EventLog::Stage> EventLog::project_batch(std::vector<Pending> ba
   uint64_t sequence = next_sequence_;
   std::string encoded;
   for (Pending& p : stage->entries) {
+    if (!strings_are_utf8(p.event)) {
+      logger("events")->warn("event holds text that is not UTF-8, replaced with U+FFFD type={}",
+                             event_type_name(p.event));
+      make_strings_utf8(p.event);
+    }
     p.event.set_sequence(sequence);
     p.event.set_time_unix_nanos(stage->time);
     auto projected = project(p.event, stage->txn);

@@ -10,7 +10,6 @@ namespace vaultaire::events {
 
 bool is_valid_container_name(std::string_view name) noexcept;
 bool is_valid_path(std::string_view path) noexcept;
-bool is_valid_utf8(std::string_view s) noexcept;
 // Tenant and user names: 1 to 64 of a-z 0-9 - _, starting with a letter or a digit.
 bool is_valid_identity_name(std::string_view name) noexcept;
 

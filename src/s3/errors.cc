@@ -112,7 +112,9 @@ S3Code from_error(const boost::system::error_code& ec) {
     case Errc::kNoSuchArtifact:
       return S3Code::kNoSuchKey;
     case Errc::kInvalidPath:
-      return S3Code::kKeyTooLongError;
+      // Keys over 1024 bytes are refused as KeyTooLongError before they get here; what is left
+      // is a key that is not UTF-8 or holds NUL.
+      return S3Code::kInvalidArgument;
     case Errc::kInvalidRange:
       return S3Code::kInvalidRange;
     case Errc::kChecksumMismatch:

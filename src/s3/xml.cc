@@ -3,16 +3,23 @@
 #include <array>
 #include <charconv>
 
+#include "common/utf8.h"
+
 namespace vaultaire::s3 {
 
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+}  // namespace
+
 void append_xml_escaped(std::string& out, std::string_view text) {
-  // Most names need no escaping: copy runs of plain characters at once.
+  // Most names need no escaping: copy runs of plain (ASCII) characters at once.
   static constexpr auto kSpecial = [] {
     std::array<bool, 256> t{};
-    for (unsigned char c = 0; c < 0x20; ++c) {
-      t[c] = true;
+    for (unsigned c = 0; c < 256; ++c) {
+      t[c] = c < 0x20 || c >= 0x80;
     }
-    t[0xEF] = true;  // the lead byte of U+FFFE and U+FFFF, also not XML characters
     for (const unsigned char c : std::string_view("&<>\"'")) {
       t[c] = true;
     }
@@ -55,16 +62,19 @@ void append_xml_escaped(std::string& out, std::string_view text) {
       case '\t':
         out.append("&#9;");
         break;
-      case '\xEF':
-        if (text.substr(pos, 3) == "\xEF\xBF\xBE" || text.substr(pos, 3) == "\xEF\xBF\xBF") {
-          out.append("\xEF\xBF\xBD");
-          start = pos + 3;
-        } else {
-          out.push_back(c);
-        }
-        break;
       default:
-        out.append("\xEF\xBF\xBD");  // U+FFFD: C0 controls are not XML 1.0 characters
+        if (static_cast<unsigned char>(c) >= 0x80) {
+          // A multi-byte character: copied whole when XML allows it; U+FFFE and U+FFFF, which
+          // it does not, are replaced whole.
+          if (const size_t n = utf8_sequence_length(text.substr(pos)); n > 0) {
+            const std::string_view ch = text.substr(pos, n);
+            out.append(ch == "\xEF\xBF\xBE" || ch == "\xEF\xBF\xBF" ? kReplacement : ch);
+            start = pos + n;
+            break;
+          }
+        }
+        // Invalid UTF-8 (a client's bytes, echoed), or a C0 control: XML 1.0 cannot hold it.
+        out.append(kReplacement);
     }
   }
 }

@@ -12,9 +12,10 @@ namespace vaultaire::s3 {
 
 // Escapes text for an XML element: & < > " ' and the control characters XML parsers would
 // otherwise normalise away (CR, LF, TAB as character references). The other C0 control
-// characters cannot appear in XML 1.0 at all, not even as references, and a parser refuses the
-// whole document: each is written as U+FFFD, the replacement character (as Go's encoding/xml,
-// and so MinIO, does), so the document stays readable. Listings keep such keys exact with
+// characters cannot appear in XML 1.0 at all, not even as references, nor can U+FFFE, U+FFFF
+// or bytes that are not UTF-8 (a client's header echoed in an error message, say), and a parser
+// refuses the whole document: each is written as U+FFFD, the replacement character (as Go's
+// encoding/xml, and so MinIO, does), so the document stays readable. Listings keep such keys exact with
 // encoding-type=url, which the SDKs and the aws cli send.
 void append_xml_escaped(std::string& out, std::string_view text);
 

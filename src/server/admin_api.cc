@@ -348,7 +348,9 @@ asio::awaitable<void> AdminApi::handle(s3::HttpExchange& exchange) {
     if (call.answer.body.contains("error")) {
       call.answer.body["error"]["request_id"] = call.request_id;
     }
-    res.body() = call.answer.body.dump() + "\n";
+    // Names from the request's path are echoed in errors; bytes that are not UTF-8 become U+FFFD
+    // (the default would throw).
+    res.body() = call.answer.body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   }
   if (!exchange.body_done()) {
     exchange.close_after();

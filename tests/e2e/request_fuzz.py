@@ -32,6 +32,7 @@ import os
 import random
 import socket
 import sys
+import threading
 import time
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -94,10 +95,12 @@ class Request:
     headers: Dict[str, str]
     body: bytes
     payload_hash: Optional[str] = None  # None: the SHA-256 of body, or UNSIGNED-PAYLOAD
+    auth: str = "sigv4"  # or "mangled" (a broken Authorization), "presigned", "v2", "none"
 
     def describe(self) -> str:
         body = self.body[:160]
-        return (f"{self.method} {self.path!r} query={self.query!r} headers={self.headers!r} "
+        return (f"{self.method} {self.path!r} auth={self.auth} query={self.query!r} "
+                f"headers={self.headers!r} "
                 f"body[{len(self.body)}]={body!r}")
 
 
@@ -190,7 +193,7 @@ class Fuzzer:
         # out as generated (a control character would be refused before sending).
         chars = "abcdefghijklmnopqrstuvwxyz0123456789 -_=,;:/\"*+.%()"
         if self.rng.random() < 0.05:
-            chars += "\x00\x01\x7f\t"  # the server's HTTP parser must refuse or accept
+            chars += "\x00\x01\x7f\t\xe9\xff"  # refused by the HTTP parser, or kept
         n = self.rng.choice([0, 1, 8, 40, 300])
         return "".join(self.rng.choice(chars) for _ in range(n))
 
@@ -457,8 +460,20 @@ class Fuzzer:
 
     def _request(self) -> Request:
         rng = self.rng
-        if rng.random() < 0.6:
-            return self._operation()
+        req = self._operation() if rng.random() < 0.6 else self._random_request()
+        r = rng.random()
+        if r < 0.04:
+            req.auth = "mangled"
+        elif r < 0.07:
+            req.auth = "presigned"
+        elif r < 0.09:
+            req.auth = "v2"
+        elif r < 0.1:
+            req.auth = "none"
+        return req
+
+    def _random_request(self) -> Request:
+        rng = self.rng
         method = rng.choices(["GET", "PUT", "POST", "DELETE", "HEAD"], [4, 4, 2, 2, 2])[0]
         r = rng.random()
         if r < 0.05:
@@ -513,15 +528,62 @@ class Fuzzer:
 
     # -- sending and judging -----------------------------------------------------------------
 
+    def _mangle(self, authorization: str) -> str:
+        rng = self.rng
+        forms = [
+            lambda a: a[:rng.randrange(len(a))],
+            lambda a: a.replace("Credential=", rng.choice(["Credential =", "credential=", ""])),
+            lambda a: a.replace(self.access_key, rng.choice(["", "AKIA", self.access_key + "/x"])),
+            lambda a: a.replace("/us-east-1/", rng.choice(["/", "//", "/eu-west-1/", "/\u00e9/"])),
+            lambda a: a.replace("/s3/", rng.choice(["/iam/", "/", "/s3/x/"])),
+            lambda a: a.replace("aws4_request", rng.choice(["", "aws4_requestx"])),
+            lambda a: a.replace("SignedHeaders=", rng.choice(["SignedHeaders=;", "SignedHeaders=,",
+                                                              "SignedHeaders=zzz;"])),
+            lambda a: a.replace("Signature=", rng.choice(["Signature=0", "Signature=", "Sig="])),
+            lambda a: a.replace(", ", rng.choice([",", ",,", " , ", ";"])),
+            lambda a: rng.choice(["AWS4-HMAC-SHA256", "AWS4-HMAC-SHA256 ", "AWS x:y", "AWS :",
+                                  "AWS " + self.access_key + ":" + "A" * 28, "Bearer x", ""]),
+            lambda a: a.replace("AWS4-HMAC-SHA256", "AWS4-HMAC-SHA512"),
+        ]
+        return rng.choice(forms)(authorization)
+
+    def _presigned_query(self, req: Request) -> List[Tuple[str, str]]:
+        rng = self.rng
+        url = sigv4.presign_url(
+            method=req.method, endpoint=self.endpoint, path=req.path,
+            access_key=self.access_key, secret_key=self.secret_key, region=REGION,
+            expires=rng.choice([1, 60, 604800, 604801]))
+        query = urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query, keep_blank_values=True)
+        if rng.random() < 0.7:  # break one of them
+            i = rng.randrange(len(query))
+            name, value = query[i]
+            query[i] = (name, rng.choice(["", value[:-1], value + "0", "-1", "99999999999",
+                                          "20991231T000000Z", "x/y/z", value.upper()]))
+        if rng.random() < 0.2:
+            query.append(rng.choice([("X-Amz-Security-Token", "x"), ("X-Amz-Expires", "5"),
+                                     ("X-Amz-Algorithm", "AWS4-HMAC-SHA256")]))
+        return query + req.query
+
     def _send(self, req: Request) -> Optional[sigv4.RawResponse]:
         payload_hash = req.payload_hash or sigv4.sha256_hex(req.body)
-        signed = sigv4.sign_headers(
-            method=req.method, host=self.netloc, path=req.path, access_key=self.access_key,
-            secret_key=self.secret_key, region=REGION, query=req.query, headers=req.headers,
-            payload_hash=payload_hash)
+        query = req.query
+        if req.auth in ("sigv4", "mangled"):
+            signed = sigv4.sign_headers(
+                method=req.method, host=self.netloc, path=req.path, access_key=self.access_key,
+                secret_key=self.secret_key, region=REGION, query=req.query, headers=req.headers,
+                payload_hash=payload_hash)
+            if req.auth == "mangled":
+                signed["Authorization"] = self._mangle(signed["Authorization"])
+        else:
+            signed = {"Host": self.netloc, **req.headers}
+            if req.auth == "presigned":
+                query = self._presigned_query(req)
+            elif req.auth == "v2":
+                signed["Date"] = self._date()
+                signed["Authorization"] = self._mangle("AWS " + self.access_key + ":" + "A" * 28)
         if "Content-Length" not in signed and req.method in ("PUT", "POST"):
             signed["Content-Length"] = str(len(req.body))
-        target = sigv4.request_target(req.path, req.query)
+        target = sigv4.request_target(req.path, query)
         host, _, port = self.netloc.rpartition(":")
         conn = http.client.HTTPConnection(host, int(port), timeout=TIMEOUT)
         try:
@@ -563,7 +625,11 @@ class Fuzzer:
             missing = [f for f in ("Code", "Message", "RequestId") if not err.get(f)]
             if missing:
                 return Finding(f"{resp.status} error lacks {missing}", what, str(err))
-            if err["Code"] in ("SignatureDoesNotMatch", "InternalError"):
+            # A header byte over 0x7f is signed as UTF-8 here but sent as Latin-1: a mismatch
+            # then is the request's fault.
+            latin1 = any(ord(c) > 0x7f for v in req.headers.values() for c in v)
+            if err["Code"] == "InternalError" or (err["Code"] == "SignatureDoesNotMatch"
+                                                  and req.auth == "sigv4" and not latin1):
                 return Finding(f"{resp.status} {err['Code']}", what, str(err)[:400])
         return None
 
@@ -612,14 +678,32 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=0)
     ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="fuzzers at once (seeds SEED, SEED+1, ...), on the same buckets' server")
     args = ap.parse_args()
-    fuzzer, findings = run(args.endpoint, args.access_key, args.secret_key, args.seed,
-                           count=args.count, seconds=0 if args.count else args.seconds,
-                           max_findings=1000)
+    results = [None] * args.threads
+
+    def one(i: int) -> None:
+        results[i] = run(args.endpoint, args.access_key, args.secret_key, args.seed + i,
+                         count=args.count, seconds=0 if args.count else args.seconds,
+                         max_findings=1000)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(args.threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sent = 0
+    statuses: Dict[int, int] = {}
+    findings = []
+    for fuzzer, found in results:
+        sent += fuzzer.sent
+        for status, n in fuzzer.statuses.items():
+            statuses[status] = statuses.get(status, 0) + n
+        findings += found
     for f in findings:
         print(f)
-    print(f"{fuzzer.sent} requests, statuses {dict(sorted(fuzzer.statuses.items()))}, "
-          f"{len(findings)} findings")
+    print(f"{sent} requests, statuses {dict(sorted(statuses.items()))}, {len(findings)} findings")
     return 1 if findings else 0
 
 

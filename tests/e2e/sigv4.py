@@ -38,9 +38,10 @@ def utc_now() -> datetime.datetime:
 
 
 def uri_encode(value: str, *, keep_slash: bool) -> str:
-    """RFC 3986 percent-encoding of UTF-8, leaving only unreserved characters (and '/')."""
+    """RFC 3986 percent-encoding of UTF-8, leaving only unreserved characters (and '/'). Lone
+    surrogates stand for raw bytes (Python's surrogateescape): "\\udcff" is sent as %FF."""
     safe = "-_.~/" if keep_slash else "-_.~"
-    return urllib.parse.quote(value, safe=safe)
+    return urllib.parse.quote(value.encode("utf-8", "surrogateescape"), safe=safe)
 
 
 def canonical_query(query: Query) -> str:

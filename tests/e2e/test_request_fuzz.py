@@ -4,6 +4,7 @@ each); the cases below it are what its first runs found, each pinned down."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import xml.etree.ElementTree as ET
@@ -155,3 +156,53 @@ def test_admin_api_answers_every_malformed_body_with_a_json_error(server):
     tenant = json.loads(admin("GET", f"/admin/v1/tenants/{t}").body)
     assert tenant["quotas"] == {"max_buckets": 0, "max_bytes": 0, "max_objects": 0}
     assert server.running
+
+
+# -- text that is not UTF-8 ------------------------------------------------------------------
+
+
+def _send_with_raw_header(server, method: str, path: str, name: str, value: bytes,
+                          body: bytes = b"") -> int:
+    """A signed request with one more header sent as raw bytes (not signed)."""
+    signed = sigv4.sign_headers(method=method, host=server.host, path=path,
+                                access_key=server.access_key, secret_key=server.secret_key,
+                                region=REGION, payload_hash=sigv4.sha256_hex(body))
+    conn = http.client.HTTPConnection(server.host, timeout=10)
+    try:
+        conn.putrequest(method, sigv4.request_target(path), skip_host=True,
+                        skip_accept_encoding=True)
+        for k, v in signed.items():
+            conn.putheader(k, v)
+        conn.putheader(name, value)
+        conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_header_bytes_that_are_not_utf8_do_not_poison_the_log(server, s3, bucket):
+    # A User-Agent and a Content-Disposition in Latin-1: the events are stored with U+FFFD, and the
+    # log still reads back (protobuf refuses to parse a string field that is not UTF-8).
+    assert _send_with_raw_header(server, "GET", f"/{bucket}", "User-Agent", b"caf\xe9/1.0") == 200
+    assert _send_with_raw_header(server, "PUT", f"/{bucket}/latin1", "Content-Disposition",
+                                 b'attachment; filename="na\xefve.txt"', body=b"x") == 200
+    resp = server.signed("HEAD", f"/{bucket}/latin1")
+    assert resp.status == 200
+    assert resp.header("Content-Disposition").encode("latin-1") == (
+        'attachment; filename="na\ufffdve.txt"'.encode())
+    out = server.vaultctl("events", "export", "--format", "jsonl")
+    assert out.returncode == 0, out.stderr
+    events = [json.loads(line) for line in out.stdout.splitlines()]
+    assert any(e.get("user_agent") == "caf\ufffd/1.0" for e in events)
+    verify = server.vaultctl("events", "verify")
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "latin1" in [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+
+
+def test_a_key_that_is_not_utf8_is_invalid_argument(server, bucket):
+    # "\udcff" is the byte 0xFF (surrogateescape): the path goes out as a%FFb.
+    for key in ("a\udcffb", "nul\x00key"):
+        resp = server.signed("PUT", f"/{bucket}/{key}", body=b"x")
+        assert resp.status == 400, (key, resp.status, resp.body[:300])
+        assert resp.error()["Code"] == "InvalidArgument"

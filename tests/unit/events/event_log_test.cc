@@ -143,6 +143,33 @@ TEST_F(EventLogTest, AppendAfterStopFailsWithShuttingDown) {
   EXPECT_TRUE(refused.has_artifact_read());
 }
 
+TEST_F(EventLogTest, TextThatIsNotUtf8IsStoredAsReplacementCharacters) {
+  // Clients put any bytes in headers. Protobuf would refuse to parse such an event back, and
+  // the log would read as corrupt from it on for replay, exports and every consumer.
+  auto log = open();
+  run(log->append(container_created("bucket"))).value();
+  proto::Event e = committed("a.txt");
+  e.set_user_agent("caf\xe9/1");
+  e.mutable_artifact_committed()->set_content_type("text/\xff");
+  proto::MetadataEntry* meta = e.mutable_artifact_committed()->add_user_metadata();
+  meta->set_key("k");
+  meta->set_value("\xc3\xa9 ok, \xc3 cut");
+  const auto appended = run(log->append(e)).value();
+  const auto stored = read_event(*store_, appended.sequence).value();
+  EXPECT_EQ(stored.user_agent(), "caf\xef\xbf\xbd/1");
+  EXPECT_EQ(stored.artifact_committed().content_type(), "text/\xef\xbf\xbd");
+  EXPECT_EQ(stored.artifact_committed().user_metadata().rbegin()->value(),
+            "\xc3\xa9 ok, \xef\xbf\xbd cut");
+  const ViewReader views(*store_);
+  EXPECT_EQ(views.artifact("t1", "bucket", "a.txt").value().content_type(), "text/\xef\xbf\xbd");
+  // Valid text is stored as it came.
+  proto::Event fine = committed("b.txt");
+  fine.set_user_agent("\xe6\x97\xa5\xf0\x9f\x99\x82");
+  const auto kept = run(log->append(fine)).value();
+  EXPECT_EQ(read_event(*store_, kept.sequence).value().user_agent(),
+            "\xe6\x97\xa5\xf0\x9f\x99\x82");
+}
+
 TEST_F(EventLogTest, AcknowledgedAppendIsVisibleInViewsAtOnce) {
   auto log = open();
   run(log->append(container_created("bucket"))).value();

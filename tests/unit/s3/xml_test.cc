@@ -75,6 +75,19 @@ TEST(XmlWriterTest, WritesCharactersXmlCannotHoldAsTheReplacementCharacter) {
                             "\xef\xbf\xbd\xef\xbc\xa1</Key>");
 }
 
+TEST(XmlWriterTest, WritesBytesThatAreNotUtf8AsTheReplacementCharacter) {
+  std::string out;
+  // A lone Latin-1 byte, a truncated sequence, an overlong '/', a surrogate, past U+10FFFF, a
+  // stray continuation byte; then 2-, 3- and 4-byte characters kept as they are.
+  append_xml_escaped(out,
+                     "\xe9|\xe6\x97|\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80|\x80|"
+                     "\xc3\xa9\xe6\x97\xa5\xf0\x9f\x99\x82");
+  EXPECT_EQ(out,
+            "\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd|"
+            "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|"
+            "\xef\xbf\xbd|\xc3\xa9\xe6\x97\xa5\xf0\x9f\x99\x82");
+}
+
 TEST(XmlWriterTest, EscapeLeavesOtherTextAlone) {
   std::string out = "<";
   append_xml_escaped(out, "plain text / caf\xc3\xa9 \xe1\x88\xb4 ;#%");
