@@ -8,6 +8,8 @@
 // resumes the awaiting coroutine on its own executor afterwards.
 
 #include <exception>
+#include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -52,6 +54,17 @@ struct LogException {
   }
 };
 inline LogException log_exception(const char* what) { return LogException{what}; }
+
+// Awaits `task` and returns the message of the exception it threw, or nullopt. For handlers
+// that must still answer when an operation has a bug (a catch block cannot co_await).
+inline asio::awaitable<std::optional<std::string>> exception_of(asio::awaitable<void> task) {
+  try {
+    co_await std::move(task);
+  } catch (const std::exception& e) {
+    co_return std::string(e.what());
+  }
+  co_return std::nullopt;
+}
 
 namespace internal {
 void log_blocking_exception(const std::exception& e);

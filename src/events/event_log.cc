@@ -22,68 +22,35 @@ namespace {
 
 namespace pb = google::protobuf;
 
-// True when every string field of `m` and of its sub-messages holds UTF-8. Protobuf refuses to
-// parse a message whose string field does not (the log would read as corrupt from there on), and
-// clients put any bytes they like in headers: a User-Agent, a metadata value, a tag.
-bool strings_are_utf8(const pb::Message& m) {
+// Replaces what is not UTF-8 in the string fields of `m` and of its sub-messages with U+FFFD;
+// true when there was any. Protobuf refuses to parse a message whose string field is not UTF-8
+// (the log would read as corrupt from there on), and clients put any bytes they like in
+// headers: a User-Agent, a metadata value, a tag.
+bool make_strings_utf8(pb::Message& m) {
   const pb::Reflection* r = m.GetReflection();
   std::vector<const pb::FieldDescriptor*> fields;
   r->ListFields(m, &fields);
   std::string scratch;
+  bool replaced = false;
   for (const pb::FieldDescriptor* f : fields) {
-    if (f->type() == pb::FieldDescriptor::TYPE_STRING) {
-      if (f->is_repeated()) {
-        for (int i = 0; i < r->FieldSize(m, f); ++i) {
-          if (!is_valid_utf8(r->GetRepeatedStringReference(m, f, i, &scratch))) {
-            return false;
-          }
+    const int n = f->is_repeated() ? r->FieldSize(m, f) : 1;
+    for (int i = 0; i < n; ++i) {
+      if (f->type() == pb::FieldDescriptor::TYPE_STRING) {
+        const std::string& v = f->is_repeated() ? r->GetRepeatedStringReference(m, f, i, &scratch)
+                                                : r->GetStringReference(m, f, &scratch);
+        if (!is_valid_utf8(v)) {
+          std::string fixed = to_valid_utf8(v);
+          f->is_repeated() ? r->SetRepeatedString(&m, f, i, std::move(fixed))
+                           : r->SetString(&m, f, std::move(fixed));
+          replaced = true;
         }
-      } else if (!is_valid_utf8(r->GetStringReference(m, f, &scratch))) {
-        return false;
-      }
-    } else if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE) {
-      if (f->is_repeated()) {
-        for (int i = 0; i < r->FieldSize(m, f); ++i) {
-          if (!strings_are_utf8(r->GetRepeatedMessage(m, f, i))) {
-            return false;
-          }
-        }
-      } else if (!strings_are_utf8(r->GetMessage(m, f))) {
-        return false;
+      } else if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE) {
+        replaced |= make_strings_utf8(f->is_repeated() ? *r->MutableRepeatedMessage(&m, f, i)
+                                                       : *r->MutableMessage(&m, f));
       }
     }
   }
-  return true;
-}
-
-// Replaces what is not UTF-8 in the string fields of `m` and its sub-messages with U+FFFD.
-void make_strings_utf8(pb::Message& m) {
-  const pb::Reflection* r = m.GetReflection();
-  std::vector<const pb::FieldDescriptor*> fields;
-  r->ListFields(m, &fields);
-  std::string scratch;
-  for (const pb::FieldDescriptor* f : fields) {
-    if (f->type() == pb::FieldDescriptor::TYPE_STRING) {
-      if (f->is_repeated()) {
-        for (int i = 0; i < r->FieldSize(m, f); ++i) {
-          const std::string& v = r->GetRepeatedStringReference(m, f, i, &scratch);
-          if (!is_valid_utf8(v)) {
-            r->SetRepeatedString(&m, f, i, to_valid_utf8(v));
-          }
-        }
-      } else if (const std::string& v = r->GetStringReference(m, f, &scratch); !is_valid_utf8(v)) {
-        r->SetString(&m, f, to_valid_utf8(v));
-      }
-    } else if (f->type() == pb::FieldDescriptor::TYPE_MESSAGE) {
-      if (f->is_repeated()) {
-        for (int i = 0; i < r->FieldSize(m, f); ++i) {
-          make_strings_utf8(*r->MutableRepeatedMessage(&m, f, i));
-        }
-      } else {
-        make_strings_utf8(*r->MutableMessage(&m, f));
-      }
-    }
-  }
+  return replaced;
 }
 
 int64_t steady_nanos() {
@@ -275,10 +242,9 @@ std::shared_ptr<EventLog::Stage> EventLog::project_batch(std::vector<Pending> ba
   uint64_t sequence = next_sequence_;
   std::string encoded;
   for (Pending& p : stage->entries) {
-    if (!strings_are_utf8(p.event)) {
-      logger("events")->warn("event holds text that is not UTF-8, replaced with U+FFFD type={}",
+    if (make_strings_utf8(p.event)) {
+      logger("events")->warn("event held text that is not UTF-8, replaced with U+FFFD type={}",
                              event_type_name(p.event));
-      make_strings_utf8(p.event);
     }
     p.event.set_sequence(sequence);
     p.event.set_time_unix_nanos(stage->time);

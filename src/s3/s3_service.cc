@@ -576,15 +576,11 @@ asio::awaitable<void> S3Service::handle(HttpExchange& exchange) {
 
   // An operation that throws is a bug; the client still gets an answer (InternalError, or the
   // connection closed if the response had begun) and the server keeps going.
-  std::string failure;
-  try {
-    co_await dispatch(r);
-  } catch (const std::exception& e) {
-    failure = e.what();
-  }
-  if (!failure.empty()) {
+  auto operation = dispatch(r);
+  const std::optional<std::string> failure = co_await exception_of(std::move(operation));
+  if (failure) {
     logger("s3")->error("operation threw req={} op={} bucket={} error={}", r.id,
-                        internal::op_name(r.op), r.bucket, failure);
+                        internal::op_name(r.op), r.bucket, *failure);
     if (r.status == 0) {
       co_await internal::send_error(r, S3Code::kInternalError);
     }

@@ -322,15 +322,11 @@ asio::awaitable<void> AdminApi::handle(s3::HttpExchange& exchange) {
       }
       if (call.answer.status == http::status::ok) {
         // A handler that throws is a bug: answer InternalError and keep serving.
-        std::string failure;
-        try {
-          co_await route(call);
-        } catch (const std::exception& e) {
-          failure = e.what();
-        }
-        if (!failure.empty()) {
+        auto routed = route(call);
+        const std::optional<std::string> failure = co_await exception_of(std::move(routed));
+        if (failure) {
           logger("admin")->error("admin handler threw req={} path=/admin/v1/{} error={}",
-                                 call.request_id, fmt::join(call.path, "/"), failure);
+                                 call.request_id, fmt::join(call.path, "/"), *failure);
           call.answer = error(http::status::internal_server_error, "InternalError",
                               "the server failed to answer; the log has the details");
         }

@@ -64,16 +64,19 @@ def test_keys_with_control_characters_list_exactly_with_url_encoding(s3, bucket)
     assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"x"
 
 
-def test_malformed_header_gets_an_s3_error(server):
+def _raw_exchange(server, request: bytes) -> bytes:
+    """Sends `request` as it is and reads until the server closes the connection."""
     host, port = server.host.split(":")
     with socket.create_connection((host, int(port)), timeout=10) as conn:
-        conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n\r\n")
+        conn.sendall(request)
         data = b""
-        while True:
-            chunk = conn.recv(65536)
-            if not chunk:
-                break
+        while chunk := conn.recv(65536):
             data += chunk
+    return data
+
+
+def test_malformed_header_gets_an_s3_error(server):
+    data = _raw_exchange(server, b"GET / HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n\r\n")
     head, _, body = data.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400 "), head
     assert b"\r\nx-amz-request-id: " in head
@@ -94,16 +97,8 @@ def test_an_error_answered_before_the_body_is_read_reaches_the_client(server):
 
 def test_a_malformed_request_with_a_body_gets_its_answer(server):
     # The same for a request the HTTP parser refuses: answered at once, its body drained.
-    host, port = server.host.split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as conn:
-        conn.sendall(b"PUT /b/k HTTP/1.1\r\nHost: x\r\nX-Bad: \x7f\r\n"
-                     b"Content-Length: 1048576\r\n\r\n" + b"y" * (1 << 20))
-        data = b""
-        while True:
-            chunk = conn.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+    data = _raw_exchange(server, b"PUT /b/k HTTP/1.1\r\nHost: x\r\nX-Bad: \x7f\r\n"
+                                 b"Content-Length: 1048576\r\n\r\n" + b"y" * (1 << 20))
     assert data.startswith(b"HTTP/1.1 400 "), data[:200]
     assert b"<Code>BadRequest</Code>" in data
 
