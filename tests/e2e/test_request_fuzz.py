@@ -4,7 +4,6 @@ each); the cases below it are what its first runs found, each pinned down."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 import xml.etree.ElementTree as ET
@@ -162,18 +161,9 @@ def _send_with_raw_header(server, method: str, path: str, name: str, value: byte
     signed = sigv4.sign_headers(method=method, host=server.host, path=path,
                                 access_key=server.access_key, secret_key=server.secret_key,
                                 region=REGION, payload_hash=sigv4.sha256_hex(body))
-    conn = http.client.HTTPConnection(server.host, timeout=10)
-    try:
-        conn.putrequest(method, sigv4.request_target(path), skip_host=True,
-                        skip_accept_encoding=True)
-        for k, v in signed.items():
-            conn.putheader(k, v)
-        conn.putheader(name, value)
-        conn.putheader("Content-Length", str(len(body)))
-        conn.endheaders(body)
-        return conn.getresponse().status
-    finally:
-        conn.close()
+    # http.client sends a bytes value as it is.
+    return sigv4.send(server.host, method, sigv4.request_target(path), {**signed, name: value},
+                      body).status
 
 
 def test_header_bytes_that_are_not_utf8_do_not_poison_the_log(server, s3, bucket):
